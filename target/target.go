@@ -6,6 +6,7 @@ package target
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
 	"discover/device"
 )
@@ -114,7 +115,12 @@ func (t *Target) Elements(tn Tensor, rows int) int {
 	for _, s := range tn.Shape {
 		v, ok := vars[s]
 		if !ok {
-			panic(fmt.Sprintf("target %s: tensor %s: unknown shape symbol %q", t.Name, tn.Name, s))
+			// A shape entry may also be an integer literal, e.g. {"1"}.
+			lit, err := strconv.Atoi(s)
+			if err != nil || lit < 0 {
+				panic(fmt.Sprintf("target %s: tensor %s: unknown shape symbol %q", t.Name, tn.Name, s))
+			}
+			v = lit
 		}
 		n *= v
 	}

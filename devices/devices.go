@@ -1,0 +1,40 @@
+// Package devices opens a device by name: cuda, opencl, or auto (CUDA when
+// a driver and a GPU are present, else OpenCL).
+package devices
+
+import (
+	"fmt"
+	"strings"
+
+	"discover/device"
+	"discover/device/opencl"
+)
+
+// Names are the values --device accepts.
+var Names = []string{"auto", "cuda", "opencl"}
+
+// Valid reports whether name is one of Names.
+func Valid(name string) bool {
+	for _, n := range Names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Open opens the named device; index picks among several of that API.
+func Open(name string, index int) (device.Device, error) {
+	switch name {
+	case "opencl":
+		return opencl.Open(index)
+	case "cuda":
+		return openCUDA(index)
+	case "auto":
+		if cudaAvailable() {
+			return openCUDA(index)
+		}
+		return opencl.Open(index)
+	}
+	return nil, fmt.Errorf("unknown device %q (want one of %s)", name, strings.Join(Names, ", "))
+}

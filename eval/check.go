@@ -1,0 +1,83 @@
+package eval
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"discover/target"
+)
+
+// poisonBits is a quiet NaN: any output element the kernel does not write
+// stays NaN (or an absurd index) and fails the comparison.
+const poisonBits = 0x7fc00000
+
+// guardBits fills the guard region after every buffer. A write past the end
+// of a buffer changes it.
+const guardBits = 0xdeadbeef
+
+// guardBytes is the size of the guard region after a buffer of n bytes:
+// at least 4 KiB, and a quarter of the buffer so that a kernel indexing with
+// the wrong stride is caught too.
+func guardBytes(n int) int {
+	return max(4096, n/4/4*4)
+}
+
+func fill(b []byte, bits uint32) {
+	for i := 0; i+4 <= len(b); i += 4 {
+		binary.LittleEndian.PutUint32(b[i:], bits)
+	}
+}
+
+func firstChanged(b []byte, bits uint32) int {
+	for i := 0; i+4 <= len(b); i += 4 {
+		if binary.LittleEndian.Uint32(b[i:]) != bits {
+			return i / 4
+		}
+	}
+	return -1
+}
+
+func float32Bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+// compare checks one output against its float64 reference. Float outputs
+// pass when |out-ref| <= atol*max|ref| + rtol*|ref| elementwise and are
+// finite; uint32 outputs must match exactly.
+func compare(tn target.Tensor, tol target.Tolerance, got []byte, ref []float64) error {
+	if tn.DType == target.Uint32 {
+		for i, want := range ref {
+			v := binary.LittleEndian.Uint32(got[4*i:])
+			if float64(v) != want {
+				return fmt.Errorf("%s[%d] = %d, want %d", tn.Name, i, v, uint32(want))
+			}
+		}
+		return nil
+	}
+	scale := 0.0
+	for _, r := range ref {
+		scale = math.Max(scale, math.Abs(r))
+	}
+	bad, first := 0, -1
+	var firstGot float32
+	for i, want := range ref {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(got[4*i:]))
+		x := float64(v)
+		if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x-want) > tol.Atol*scale+tol.Rtol*math.Abs(want) {
+			if first < 0 {
+				first, firstGot = i, v
+			}
+			bad++
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %d of %d elements wrong; first at [%d]: got %g, want %g (atol %g x max|ref| %g, rtol %g)",
+		tn.Name, bad, len(ref), first, firstGot, ref[first], tol.Atol, scale, tol.Rtol)
+}

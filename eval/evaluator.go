@@ -1,0 +1,338 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"discover/device"
+	"discover/kernel"
+	"discover/target"
+)
+
+// Options say how hard the evaluator looks.
+type Options struct {
+	ChecksPerShape int           // fresh input draws per shape, each run twice
+	Warmup         int           // untimed launches of each kernel before sampling
+	Samples        int           // timed samples per kernel and shape
+	SampleTime     time.Duration // device time one sample aims for
+	MaxLaunches    int           // cap on launches per sample
+}
+
+// DefaultOptions suit the dialect: a GPU affords many short samples, a CPU
+// OpenCL device (PoCL in CI) fewer and longer ones.
+func DefaultOptions(d device.Dialect) Options {
+	if d == device.CUDA {
+		return Options{ChecksPerShape: 2, Warmup: 3, Samples: 15, SampleTime: 2 * time.Millisecond, MaxLaunches: 2000}
+	}
+	return Options{ChecksPerShape: 2, Warmup: 1, Samples: 5, SampleTime: 5 * time.Millisecond, MaxLaunches: 200}
+}
+
+// Evaluator checks and times candidates of one target on one device against
+// the target's seed kernel, which it compiles once.
+type Evaluator struct {
+	dev    device.Device
+	target *target.Target
+	opts   Options
+	seed   *program
+}
+
+// program is a compiled kernel and how to launch it.
+type program struct {
+	kernel device.Kernel
+	spec   kernel.Spec
+}
+
+// New compiles the target's seed for the device's dialect.
+func New(ctx context.Context, dev device.Device, t *target.Target, opts Options) (*Evaluator, error) {
+	if opts.ChecksPerShape < 2 {
+		return nil, fmt.Errorf("evaluator: need at least 2 input draws per shape, got %d", opts.ChecksPerShape)
+	}
+	spec, err := SeedSpec(t, dev.Dialect())
+	if err != nil {
+		return nil, err
+	}
+	k, err := dev.Compile(ctx, spec.Source, t.Entry, t.Defines())
+	if err != nil {
+		return nil, fmt.Errorf("compile seed of %s: %w", t.Name, err)
+	}
+	return &Evaluator{dev: dev, target: t, opts: opts, seed: &program{kernel: k, spec: spec}}, nil
+}
+
+// SeedSpec is the target's seed kernel for a dialect as a candidate spec.
+func SeedSpec(t *target.Target, d device.Dialect) (kernel.Spec, error) {
+	s, ok := t.Seeds[d]
+	if !ok {
+		return kernel.Spec{}, fmt.Errorf("target %s has no %s seed kernel", t.Name, d)
+	}
+	var in, out []string
+	for _, tn := range t.Inputs {
+		in = append(in, tn.Name)
+	}
+	for _, tn := range t.Outputs {
+		out = append(out, tn.Name)
+	}
+	return kernel.Spec{
+		Name: t.Entry, InputNames: in, OutputNames: out, Source: s.Source,
+		Threadgroup: s.Local, Grid: s.Global, Dialect: string(d), TemplateParams: [][]string{},
+	}, nil
+}
+
+// Close releases the seed kernel.
+func (e *Evaluator) Close() { e.seed.kernel.Release() }
+
+// FatalError means the device context is unusable after this candidate
+// (a sticky CUDA fault): the result stands, and the worker must restart.
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return "device context lost: " + e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// failure is a candidate's typed failure inside the evaluator.
+type failure struct {
+	reason Reason
+	detail string
+	fatal  error
+}
+
+func (f *failure) Error() string { return string(f.reason) + ": " + f.detail }
+
+func fail(reason Reason, format string, args ...any) *failure {
+	return &failure{reason: reason, detail: fmt.Sprintf(format, args...)}
+}
+
+// launchFailure classifies a device error from a launch or a copy.
+func launchFailure(what string, err error) *failure {
+	f := fail(LaunchError, "%s: %v", what, err)
+	var le *device.LaunchError
+	if errors.As(err, &le) && le.Fatal {
+		f.fatal = err
+	}
+	return f
+}
+
+// Evaluate compiles, checks and times one candidate. nonce makes the input
+// draws fresh for every call. A non-nil error is a *FatalError.
+func (e *Evaluator) Evaluate(ctx context.Context, spec kernel.Spec, nonce uint64) (Result, error) {
+	start := time.Now()
+	res, f := e.evaluate(ctx, spec, nonce)
+	var fatal error
+	if f != nil {
+		res = Failed(f.reason, f.detail)
+		if f.reason != CompileError {
+			res.Compiled = true
+		}
+		if f.fatal != nil {
+			fatal = &FatalError{Err: f.fatal}
+		}
+	}
+	res.EvalSeconds = time.Since(start).Seconds()
+	return res, fatal
+}
+
+func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64) (Result, *failure) {
+	if err := kernel.CheckIncludes(string(e.dev.Dialect()), spec.Source); err != nil {
+		return Result{}, fail(CompileError, "%v", err)
+	}
+	k, err := e.dev.Compile(ctx, spec.Source, e.target.Entry, e.target.Defines())
+	if err != nil {
+		var ce *device.CompileError
+		if errors.As(err, &ce) {
+			return Result{}, fail(CompileError, "%s", kernel.TrimLog(ce.Log))
+		}
+		return Result{}, fail(CompileError, "%v", err)
+	}
+	defer k.Release()
+	cand := &program{kernel: k, spec: spec}
+
+	for _, rows := range e.target.Shapes {
+		for c := range e.opts.ChecksPerShape {
+			if err := ctx.Err(); err != nil {
+				return Result{}, fail(Timeout, "cancelled: %v", err)
+			}
+			seed := int64(nonce)*1_000_003 + int64(rows)*101 + int64(c)
+			dist := target.Distributions[(int(nonce%3)+c)%len(target.Distributions)]
+			if f := e.check(cand, rows, seed, dist); f != nil {
+				f.detail = fmt.Sprintf("%s=%d, %s inputs: %s", e.target.RowVar, rows, dist, f.detail)
+				return Result{}, f
+			}
+		}
+	}
+
+	res := Result{Compiled: true, Correct: true}
+	for _, rows := range e.target.Shapes {
+		if err := ctx.Err(); err != nil {
+			return Result{}, fail(Timeout, "cancelled: %v", err)
+		}
+		seed := int64(nonce)*1_000_003 + int64(rows)*101 + 99
+		sr, samples, f := e.time(cand, rows, seed)
+		if f != nil {
+			f.detail = fmt.Sprintf("%s=%d, timing: %s", e.target.RowVar, rows, f.detail)
+			return Result{}, f
+		}
+		res.Shapes = append(res.Shapes, sr)
+		res.TimingsUs, res.MedianUs = samples, sr.MedianUs
+	}
+	res.Score()
+	return res, nil
+}
+
+// geometry resolves a spec's launch at a row count: the work-group from
+// THREADGROUP (or the seed's), the grid from GRID (or the seed's rule),
+// rounded up to a whole number of work-groups.
+func (e *Evaluator) geometry(spec kernel.Spec, rows int) (device.Launch, *failure) {
+	seed := e.target.Seeds[e.dev.Dialect()]
+	local := spec.Threadgroup
+	if local == [3]int{} {
+		local = seed.Local
+	}
+	for i := range local {
+		if local[i] == 0 {
+			local[i] = 1
+		}
+	}
+	grid := spec.Grid
+	if len(grid) == 0 {
+		grid = seed.Global
+	}
+	if len(grid) > 3 {
+		return device.Launch{}, fail(LaunchError, "grid has %d dimensions, at most 3", len(grid))
+	}
+	info := e.dev.Info()
+	if n := local[0] * local[1] * local[2]; local[0] < 0 || local[1] < 0 || local[2] < 0 || n > info.MaxWorkGroupSize {
+		return device.Launch{}, fail(LaunchError, "work-group %v has %d work-items; the device allows 1 to %d", local, n, info.MaxWorkGroupSize)
+	}
+	vars := e.target.Vars(rows)
+	vars["LOCAL"] = local[0]
+	l := device.Launch{Local: local, Global: [3]int{1, 1, 1}}
+	for i, expr := range grid {
+		v, err := kernel.EvalExpr(expr, vars)
+		if err != nil {
+			return device.Launch{}, fail(LaunchError, "%v", err)
+		}
+		if v <= 0 {
+			return device.Launch{}, fail(LaunchError, "grid %q is %d at %s=%d", expr, v, e.target.RowVar, rows)
+		}
+		l.Global[i] = v
+	}
+	for i := range l.Global {
+		l.Global[i] = (l.Global[i] + local[i] - 1) / local[i] * local[i]
+	}
+	return l, nil
+}
+
+// buffers are one shape's device buffers, each followed by a guard region,
+// with the host copy of what the inputs must still hold afterwards.
+type buffers struct {
+	dev      device.Device
+	inputs   []device.Buffer
+	outputs  []device.Buffer
+	inBytes  [][]byte // payload + guard, as written
+	inSizes  []int    // payload bytes
+	outSizes []int    // payload bytes
+}
+
+func (e *Evaluator) alloc(rows int, inputs [][]float32, outputSets int) (*buffers, *failure) {
+	b := &buffers{dev: e.dev}
+	for _, in := range inputs {
+		payload := float32Bytes(in)
+		data := make([]byte, len(payload)+guardBytes(len(payload)))
+		copy(data, payload)
+		fill(data[len(payload):], guardBits)
+		buf, err := e.dev.Alloc(len(data))
+		if err == nil {
+			err = e.dev.Write(buf, data)
+		}
+		if buf != nil {
+			b.inputs = append(b.inputs, buf)
+		}
+		if err != nil {
+			b.release()
+			return nil, launchFailure("input buffer", err)
+		}
+		b.inBytes = append(b.inBytes, data)
+		b.inSizes = append(b.inSizes, len(payload))
+	}
+	for range outputSets {
+		for _, tn := range e.target.Outputs {
+			n := 4 * e.target.Elements(tn, rows)
+			buf, err := e.dev.Alloc(n + guardBytes(n))
+			if err != nil {
+				b.release()
+				return nil, launchFailure("output buffer", err)
+			}
+			b.outputs = append(b.outputs, buf)
+			b.outSizes = append(b.outSizes, n)
+		}
+	}
+	return b, nil
+}
+
+func (b *buffers) release() {
+	for _, buf := range append(b.inputs, b.outputs...) {
+		buf.Release()
+	}
+}
+
+// args are the kernel arguments with output set `set`: inputs, outputs, rows.
+func (b *buffers) args(set, nOut, rows int) []device.Arg {
+	var args []device.Arg
+	for _, in := range b.inputs {
+		args = append(args, device.BufferArg(in))
+	}
+	for _, out := range b.outputs[set*nOut : (set+1)*nOut] {
+		args = append(args, device.BufferArg(out))
+	}
+	return append(args, device.Uint32Arg(uint32(rows)))
+}
+
+// poison fills output set `set` with NaN and its guards with the canary.
+func (b *buffers) poison(set, nOut int) *failure {
+	for i := set * nOut; i < (set+1)*nOut; i++ {
+		data := make([]byte, b.outputs[i].Size())
+		fill(data[:b.outSizes[i]], poisonBits)
+		fill(data[b.outSizes[i]:], guardBits)
+		if err := b.dev.Write(b.outputs[i], data); err != nil {
+			return launchFailure("poison output", err)
+		}
+	}
+	return nil
+}
+
+// verify reads output set `set` back and checks, in order: the guards of
+// every buffer, the inputs unchanged, and each output against ref.
+func (b *buffers) verify(t *target.Target, set int, ref [][]float64) *failure {
+	nOut := len(t.Outputs)
+	outs := make([][]byte, nOut)
+	for i := range nOut {
+		buf := b.outputs[set*nOut+i]
+		data := make([]byte, buf.Size())
+		if err := b.dev.Read(buf, data); err != nil {
+			return launchFailure("read output", err)
+		}
+		if at := firstChanged(data[b.outSizes[set*nOut+i]:], guardBits); at >= 0 {
+			return fail(OutOfBounds, "wrote past the end of output %s (guard word %d changed)", t.Outputs[i].Name, at)
+		}
+		outs[i] = data[:b.outSizes[set*nOut+i]]
+	}
+	for i, buf := range b.inputs {
+		data := make([]byte, buf.Size())
+		if err := b.dev.Read(buf, data); err != nil {
+			return launchFailure("read input", err)
+		}
+		payload := b.inSizes[i]
+		if at := firstChanged(data[payload:], guardBits); at >= 0 {
+			return fail(OutOfBounds, "wrote past the end of input %s (guard word %d changed)", t.Inputs[i].Name, at)
+		}
+		if string(data[:payload]) != string(b.inBytes[i][:payload]) {
+			return fail(InputModified, "input %s changed during the launch", t.Inputs[i].Name)
+		}
+	}
+	for i, tn := range t.Outputs {
+		if err := compare(tn, t.Tolerance, outs[i], ref[i]); err != nil {
+			return fail(WrongResult, "%v", err)
+		}
+	}
+	return nil
+}

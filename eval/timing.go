@@ -1,0 +1,138 @@
+package eval
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"discover/target"
+)
+
+// check runs the candidate twice on one fresh draw of inputs. The first run
+// must match the float64 reference; a second run that does not, while the
+// first did, is a race.
+func (e *Evaluator) check(cand *program, rows int, seed int64, dist target.Distribution) *failure {
+	t := e.target
+	inputs := t.Generate(rows, seed, dist)
+	ref := t.Reference(rows, inputs)
+	launch, f := e.geometry(cand.spec, rows)
+	if f != nil {
+		return f
+	}
+	b, f := e.alloc(rows, inputs, 1)
+	if f != nil {
+		return f
+	}
+	defer b.release()
+	nOut := len(t.Outputs)
+	for run := range 2 {
+		if f := b.poison(0, nOut); f != nil {
+			return f
+		}
+		if err := cand.kernel.Run(b.args(0, nOut, rows), launch); err != nil {
+			return launchFailure("launch", err)
+		}
+		if f := b.verify(t, 0, ref); f != nil {
+			if run == 1 && f.reason == WrongResult {
+				f.reason = Race
+				f.detail = "second run on the same inputs differs from the first, which was correct: " + f.detail
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// time measures the candidate and the seed at one shape, interleaved
+// (seed, candidate, seed, candidate...) so that drift hits both alike, then
+// re-checks the output of the candidate's last timed launch.
+func (e *Evaluator) time(cand *program, rows int, seed int64) (ShapeResult, []float64, *failure) {
+	t := e.target
+	inputs := t.Generate(rows, seed, target.Normal)
+	ref := t.Reference(rows, inputs)
+	candLaunch, f := e.geometry(cand.spec, rows)
+	if f != nil {
+		return ShapeResult{}, nil, f
+	}
+	seedLaunch, f := e.geometry(e.seed.spec, rows)
+	if f != nil {
+		return ShapeResult{}, nil, f
+	}
+	b, f := e.alloc(rows, inputs, 2) // set 0: candidate, set 1: seed
+	if f != nil {
+		return ShapeResult{}, nil, f
+	}
+	defer b.release()
+	nOut := len(t.Outputs)
+	for set := range 2 {
+		if f := b.poison(set, nOut); f != nil {
+			return ShapeResult{}, nil, f
+		}
+	}
+	candArgs, seedArgs := b.args(0, nOut, rows), b.args(1, nOut, rows)
+
+	for range e.opts.Warmup {
+		if err := e.seed.kernel.Run(seedArgs, seedLaunch); err != nil {
+			return ShapeResult{}, nil, launchFailure("seed launch", err)
+		}
+		if err := cand.kernel.Run(candArgs, candLaunch); err != nil {
+			return ShapeResult{}, nil, launchFailure("launch", err)
+		}
+	}
+	// Size a sample from one timed launch of the seed, and use the same
+	// count for both kernels.
+	one, err := e.seed.kernel.Time(seedArgs, seedLaunch, 1)
+	if err != nil {
+		return ShapeResult{}, nil, launchFailure("seed timing", err)
+	}
+	launches := int(math.Ceil(float64(e.opts.SampleTime) / float64(max(one, time.Nanosecond))))
+	launches = min(max(launches, 1), e.opts.MaxLaunches)
+
+	var candUs, seedUs []float64
+	for range e.opts.Samples {
+		d, err := e.seed.kernel.Time(seedArgs, seedLaunch, launches)
+		if err != nil {
+			return ShapeResult{}, nil, launchFailure("seed timing", err)
+		}
+		seedUs = append(seedUs, perLaunchUs(d, launches))
+		d, err = cand.kernel.Time(candArgs, candLaunch, launches)
+		if err != nil {
+			return ShapeResult{}, nil, launchFailure("timed launch", err)
+		}
+		candUs = append(candUs, perLaunchUs(d, launches))
+	}
+	if f := b.verify(t, 0, ref); f != nil {
+		f.detail = "output of the last timed launch: " + f.detail
+		return ShapeResult{}, nil, f
+	}
+
+	sr := ShapeResult{
+		Rows:     rows,
+		MedianUs: percentile(candUs, 50), P10Us: percentile(candUs, 10), P90Us: percentile(candUs, 90),
+		SeedMedianUs: percentile(seedUs, 50), SeedP10Us: percentile(seedUs, 10), SeedP90Us: percentile(seedUs, 90),
+		Bytes: t.Bytes(rows), Samples: e.opts.Samples, Launches: launches,
+	}
+	sr.Speedup = sr.SeedMedianUs / sr.MedianUs
+	sr.GBs = float64(sr.Bytes) / (sr.MedianUs * 1e3)
+	if bw := e.dev.Info().CopyBandwidthGBs; bw > 0 {
+		sr.PctCopyBW = 100 * sr.GBs / bw
+	}
+	return sr, candUs, nil
+}
+
+func perLaunchUs(d time.Duration, launches int) float64 {
+	return float64(d.Nanoseconds()) / 1e3 / float64(launches)
+}
+
+// percentile by linear interpolation between the closest ranks.
+func percentile(v []float64, p float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	pos := p / 100 * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
+}

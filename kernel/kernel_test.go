@@ -1,0 +1,92 @@
+package kernel
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEvalExpr(t *testing.T) {
+	vars := map[string]int{"B": 16, "D": 4096, "LOCAL": 256}
+	for _, tc := range []struct {
+		expr string
+		want int
+		bad  bool
+	}{
+		{expr: "B*D", want: 65536},
+		{expr: "B*D/4", want: 16384},
+		{expr: "(B+3)/4*LOCAL", want: 1024},
+		{expr: " 7 ", want: 7},
+		{expr: "B*LOCAL - 1 + 1", want: 4096},
+		{expr: "D%100", want: 96},
+		{expr: "B/0", bad: true},
+		{expr: "B*X", bad: true},
+		{expr: "(B", bad: true},
+		{expr: "B B", bad: true},
+		{expr: "", bad: true},
+	} {
+		t.Run(tc.expr, func(t *testing.T) {
+			got, err := EvalExpr(tc.expr, vars)
+			if tc.bad {
+				if err == nil {
+					t.Fatalf("EvalExpr(%q) = %d, want an error", tc.expr, got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("EvalExpr(%q) = %d, %v; want %d", tc.expr, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSourceHashIgnoresCommentsAndSpacing(t *testing.T) {
+	a := "__kernel void f(__global float* x) {\n  x[0] = 1.0f; // set\n}"
+	b := "/* header */ __kernel void f(__global float* x) { x[0] = 1.0f; }"
+	c := "__kernel void f(__global float* x) { x[0] = 2.0f; }"
+	if SourceHash(a) != SourceHash(b) {
+		t.Error("comment and whitespace changes must not change the hash")
+	}
+	if SourceHash(a) == SourceHash(c) {
+		t.Error("a code change must change the hash")
+	}
+	cand := Candidate{Spec: Spec{Source: a}, Generation: 3}
+	if id := cand.ID(); len(id) != len("gen3_")+12 || id[:5] != "gen3_" {
+		t.Errorf("ID() = %q", id)
+	}
+}
+
+func TestCheckIncludes(t *testing.T) {
+	for _, tc := range []struct {
+		dialect, src string
+		ok           bool
+	}{
+		{"opencl", "__kernel void f() {}", true},
+		{"opencl", "#include <stdio.h>\n__kernel void f() {}", false},
+		{"opencl", "  #  include \"/etc/passwd\"\n", false},
+		{"cuda", "#include <cuda_fp16.h>\n", true},
+		{"cuda", "#include <stdio.h>\n", false},
+		{"cuda", "#include \"cuda_fp16.h\"\n", false},
+		{"cuda", "#include </home/u/secret.h>\n", false},
+		{"cuda", "// #include is mentioned in a comment only\n", true},
+	} {
+		err := CheckIncludes(tc.dialect, tc.src)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckIncludes(%s, %q) = %v, want ok=%v", tc.dialect, tc.src, err, tc.ok)
+		}
+	}
+}
+
+func TestTrimLogStripsPathsAndBoundsLength(t *testing.T) {
+	log := "/root/.cache/pocl/kcache/tempfile-ab.cl:3:5: error: use of undeclared identifier 'y'\n/home/alice/x.h:1: note"
+	got := TrimLog(log)
+	if strings.Contains(got, "/root") || strings.Contains(got, "/home/alice") {
+		t.Errorf("paths left in %q", got)
+	}
+	if !strings.Contains(got, "tempfile-ab.cl:3:5: error") {
+		t.Errorf("the error location was lost: %q", got)
+	}
+	long := strings.Repeat("error line\n", 500)
+	if got := TrimLog(long); strings.Count(got, "\n") > 41 || !strings.HasSuffix(got, "[log trimmed]") {
+		t.Errorf("long log not trimmed: %d lines", strings.Count(got, "\n"))
+	}
+}

@@ -1,0 +1,154 @@
+// Package report turns a session into what a reader wants: the top
+// candidates, failures by reason, tokens and cost.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"discover/eval"
+	"discover/search"
+	"discover/session"
+)
+
+// Summary is a session's outcome as data (search --json, report --json).
+type Summary struct {
+	SessionPath  string             `json:"session_path,omitempty"`
+	SessionID    string             `json:"session_id"`
+	Target       string             `json:"target"`
+	Backend      string             `json:"backend"`
+	Device       string             `json:"device"`
+	Dialect      string             `json:"dialect,omitempty"`
+	Steps        int                `json:"steps"`
+	Candidates   int                `json:"candidates"`
+	Evaluated    int                `json:"evaluated"`
+	BaselineUs   float64            `json:"baseline_us"`
+	BestNodeID   string             `json:"best_node_id"`
+	BestSpeedup  float64            `json:"best_speedup"`
+	BestReward   float64            `json:"best_reward"`
+	BestShapes   []eval.ShapeResult `json:"best_shapes,omitempty"`
+	Failures     map[string]int     `json:"failures"`
+	InputTokens  int                `json:"input_tokens"`
+	OutputTokens int                `json:"output_tokens"`
+	CostUSD      float64            `json:"cost_usd"`
+	StopReason   string             `json:"stop_reason,omitempty"`
+	Top          []Entry            `json:"top"`
+}
+
+// Entry is one evaluated candidate.
+type Entry struct {
+	NodeID    string             `json:"node_id"`
+	Step      int                `json:"step"`
+	Speedup   float64            `json:"speedup"`
+	Reward    float64            `json:"reward"`
+	MedianUs  float64            `json:"median_us"`
+	Reasoning string             `json:"reasoning"`
+	Shapes    []eval.ShapeResult `json:"shapes,omitempty"`
+}
+
+// Ranked returns the correct evaluated nodes, best reward first.
+func Ranked(s *session.Session) []*search.Node {
+	var out []*search.Node
+	for _, n := range s.TreeData.Nodes() {
+		if n.Evaluated() && n.EvalResult.Correct {
+			out = append(out, n)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].EvalResult.Reward > out[j].EvalResult.Reward })
+	return out
+}
+
+// Failures counts failed candidates by reason.
+func Failures(s *session.Session) map[string]int {
+	out := map[string]int{}
+	for _, n := range s.TreeData.Nodes() {
+		if n.Evaluated() && !n.EvalResult.Correct {
+			reason := string(n.EvalResult.Failure)
+			if reason == "" { // a ZMLX file: no typed reason
+				reason = "failed"
+			}
+			out[reason]++
+		}
+	}
+	return out
+}
+
+// Summarize builds the summary with the top `top` candidates.
+func Summarize(s *session.Session, path string) Summary {
+	m := s.Metadata
+	sum := Summary{
+		SessionPath: path, SessionID: m.SessionID, Target: m.TargetName, Backend: m.LLMBackend,
+		Device: m.DeviceChip, Dialect: string(m.Dialect), Steps: m.TotalSteps, Candidates: m.TotalCandidates,
+		Evaluated: m.TotalEvaluated, BaselineUs: m.BaselineUs, BestNodeID: m.BestNodeID,
+		BestSpeedup: m.BestSpeedup, BestReward: m.BestReward, Failures: Failures(s),
+		InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, CostUSD: m.CostUSD, StopReason: m.StopReason,
+	}
+	if best := s.TreeData.Best(); best.Evaluated() {
+		sum.BestShapes = best.EvalResult.Shapes
+	}
+	for _, n := range Ranked(s) {
+		r := n.EvalResult
+		sum.Top = append(sum.Top, Entry{NodeID: n.NodeID, Step: n.Step, Speedup: r.Speedup, Reward: r.Reward,
+			MedianUs: r.MedianUs, Reasoning: n.Candidate.LLMReasoning, Shapes: r.Shapes})
+	}
+	return sum
+}
+
+// Print writes the terminal report with the top n candidates.
+func Print(w io.Writer, s *session.Session, n int) {
+	sum := Summarize(s, "")
+	fmt.Fprintf(w, "Target %s on %s (%s), generator %s, session %s\n", sum.Target, sum.Device, sum.Dialect, sum.Backend, sum.SessionID)
+	fmt.Fprintf(w, "%d steps, %d candidates, %d evaluated; seed %.2f us at the largest shape\n",
+		sum.Steps, sum.Candidates, sum.Evaluated, sum.BaselineUs)
+	fmt.Fprintf(w, "Best: %s, %.3fx (geometric mean over shapes), reward %.3f\n", sum.BestNodeID, sum.BestSpeedup, sum.BestReward)
+	if len(sum.BestShapes) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "rows\tmedian us\tp10\tp90\tseed us\tspeedup\tGB/s\t% copy BW\t")
+		for _, sh := range sum.BestShapes {
+			fmt.Fprintf(tw, "%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.3fx\t%.1f\t%s\t\n", sh.Rows, sh.MedianUs, sh.P10Us, sh.P90Us,
+				sh.SeedMedianUs, sh.Speedup, sh.GBs, pct(sh.PctCopyBW))
+		}
+		tw.Flush()
+	}
+	if len(sum.Top) > 0 {
+		fmt.Fprintln(w, "\nTop candidates:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "node\tstep\tspeedup\treward\tmedian us\tstrategy")
+		for _, e := range sum.Top[:min(n, len(sum.Top))] {
+			fmt.Fprintf(tw, "%s\t%d\t%.3fx\t%.3f\t%.2f\t%s\n", e.NodeID, e.Step, e.Speedup, e.Reward, e.MedianUs, oneLine(e.Reasoning, 70))
+		}
+		tw.Flush()
+	}
+	if len(sum.Failures) > 0 {
+		var parts []string
+		for reason, c := range sum.Failures {
+			parts = append(parts, fmt.Sprintf("%s %d", reason, c))
+		}
+		sort.Strings(parts)
+		fmt.Fprintf(w, "\nFailures: %s\n", strings.Join(parts, ", "))
+	}
+	if sum.InputTokens+sum.OutputTokens > 0 {
+		fmt.Fprintf(w, "Tokens: %d in, %d out; cost $%.4f\n", sum.InputTokens, sum.OutputTokens, sum.CostUSD)
+	}
+	if sum.StopReason != "" {
+		fmt.Fprintf(w, "Stopped: %s\n", sum.StopReason)
+	}
+}
+
+func pct(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return s
+}
