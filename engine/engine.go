@@ -139,7 +139,7 @@ func evaluateSeed(ctx context.Context, s *session.Session, ev Evaluator) error {
 			s.Metadata.TargetName, ev.Info().Name, res.Failure, res.Detail)
 	}
 	for i := range res.Shapes {
-		res.Shapes[i].Speedup = 1
+		res.Shapes[i].Speedup, res.Shapes[i].SpeedupP10, res.Shapes[i].SpeedupP90 = 1, 1, 1
 	}
 	res.Speedup, res.Reward = 1, 1
 	root.EvalResult = &res
@@ -223,8 +223,8 @@ func buildRequest(cfg Config, s *session.Session, info device.Info, parent *sear
 	best := tree.Best()
 	req := llm.Request{
 		Target: cfg.Target, Dialect: info.API, Device: info, N: cfg.CandidatesPerStep, Step: step,
-		Parent: llm.Example{NodeID: parent.NodeID, Spec: parent.Candidate.Spec, Result: parent.EvalResult},
-		Best:   llm.Example{NodeID: best.NodeID, Spec: best.Candidate.Spec, Result: best.EvalResult},
+		Parent: example(parent),
+		Best:   example(best),
 	}
 	hist := s.EvalHistory
 	if len(hist) > historyLen {
@@ -240,6 +240,10 @@ func buildRequest(cfg Config, s *session.Session, info device.Info, parent *sear
 		req.History = append(req.History, a)
 	}
 	return req
+}
+
+func example(n *search.Node) llm.Example {
+	return llm.Example{NodeID: n.NodeID, Spec: n.Candidate.Spec, Reasoning: n.Candidate.LLMReasoning, Result: n.EvalResult}
 }
 
 func nonce() uint64 {

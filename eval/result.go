@@ -32,12 +32,17 @@ type ShapeResult struct {
 	SeedMedianUs float64 `json:"seed_median_us"`
 	SeedP10Us    float64 `json:"seed_p10_us"`
 	SeedP90Us    float64 `json:"seed_p90_us"`
-	Speedup      float64 `json:"speedup"`
-	Bytes        int64   `json:"bytes"`
-	GBs          float64 `json:"gb_per_s"`
-	PctCopyBW    float64 `json:"pct_copy_bw,omitempty"`
-	Samples      int     `json:"samples"`
-	Launches     int     `json:"launches_per_sample"`
+	Speedup      float64 `json:"speedup"` // seed median / candidate median
+	// SpeedupP10 and SpeedupP90 spread the ratios of the interleaved pairs
+	// (seed sample i / candidate sample i): a speedup whose p10 is under 1
+	// is within the noise.
+	SpeedupP10 float64 `json:"speedup_p10"`
+	SpeedupP90 float64 `json:"speedup_p90"`
+	Bytes      int64   `json:"bytes"`
+	GBs        float64 `json:"gb_per_s"`
+	PctCopyBW  float64 `json:"pct_copy_bw,omitempty"`
+	Samples    int     `json:"samples"`
+	Launches   int     `json:"launches_per_sample"`
 }
 
 // Result is a candidate's evaluation. The first fields keep the meaning of

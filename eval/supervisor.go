@@ -39,7 +39,7 @@ type workerProc struct {
 	requests  *os.File
 	responses chan response
 	done      chan struct{} // closed when the response pipe ends
-	stderr    *tailBuffer
+	output    *outputBuffer
 	waitErr   error
 	waitOnce  sync.Once
 }
@@ -68,9 +68,9 @@ func (s *Supervisor) start(ctx context.Context) error {
 	}
 	cmd := s.command(ctx)
 	cmd.ExtraFiles = []*os.File{reqR, respW}
-	stderr := &tailBuffer{max: 4096}
-	cmd.Stdout = stderr // kernel printf; kept only for a crash report
-	cmd.Stderr = stderr
+	output := &outputBuffer{}
+	cmd.Stdout = output // kernel printf; kept only for a crash report
+	cmd.Stderr = output
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
@@ -79,7 +79,7 @@ func (s *Supervisor) start(ctx context.Context) error {
 	}
 	reqR.Close()
 	respW.Close()
-	w := &workerProc{cmd: cmd, requests: reqW, responses: make(chan response, 1), done: make(chan struct{}), stderr: stderr}
+	w := &workerProc{cmd: cmd, requests: reqW, responses: make(chan response, 1), done: make(chan struct{}), output: output}
 	helloCh := make(chan hello, 1)
 	go func() {
 		defer close(w.done)
@@ -189,31 +189,47 @@ func (w *workerProc) describeExit() string {
 	if w.waitErr != nil {
 		msg = w.waitErr.Error()
 	}
-	if tail := strings.TrimSpace(w.stderr.String()); tail != "" {
-		msg += "; last output: " + kernel.TrimLog(tail)
+	if out := strings.TrimSpace(w.output.String()); out != "" {
+		msg += "; output: " + kernel.TrimLog(out)
 	}
 	return msg
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
+// outputBuffer keeps the first and the last bytes a worker printed: the
+// head says why it died (a Go runtime crash report starts with the signal),
+// the tail what it did last; a printf flood in between is dropped.
+type outputBuffer struct {
+	mu      sync.Mutex
+	head    []byte
+	tail    []byte
+	dropped bool
 }
 
-func (b *tailBuffer) Write(p []byte) (int, error) {
+const outputHead, outputTail = 1024, 1024
+
+func (b *outputBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = append(b.buf[:0], b.buf[over:]...)
+	n := len(p)
+	if room := outputHead - len(b.head); room > 0 {
+		take := min(room, len(p))
+		b.head = append(b.head, p[:take]...)
+		p = p[take:]
 	}
-	return len(p), nil
+	b.tail = append(b.tail, p...)
+	if over := len(b.tail) - outputTail; over > 0 {
+		b.tail = append(b.tail[:0], b.tail[over:]...)
+		b.dropped = true
+	}
+	return n, nil
 }
 
-func (b *tailBuffer) String() string {
+func (b *outputBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return string(b.buf)
+	sep := ""
+	if b.dropped {
+		sep = "\n[...]\n"
+	}
+	return string(b.head) + sep + string(b.tail)
 }

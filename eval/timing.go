@@ -113,6 +113,11 @@ func (e *Evaluator) time(cand *program, rows int, seed int64) (ShapeResult, []fl
 		Bytes: t.Bytes(rows), Samples: e.opts.Samples, Launches: launches,
 	}
 	sr.Speedup = sr.SeedMedianUs / sr.MedianUs
+	ratios := make([]float64, len(candUs))
+	for i := range candUs {
+		ratios[i] = seedUs[i] / candUs[i]
+	}
+	sr.SpeedupP10, sr.SpeedupP90 = percentile(ratios, 10), percentile(ratios, 90)
 	sr.GBs = float64(sr.Bytes) / (sr.MedianUs * 1e3)
 	if bw := e.dev.Info().CopyBandwidthGBs; bw > 0 {
 		sr.PctCopyBW = 100 * sr.GBs / bw

@@ -15,9 +15,10 @@ import (
 
 // Example is a kernel shown to the generator with its measured result.
 type Example struct {
-	NodeID string       `json:"node_id"`
-	Spec   kernel.Spec  `json:"spec"`
-	Result *eval.Result `json:"result,omitempty"`
+	NodeID    string       `json:"node_id"`
+	Spec      kernel.Spec  `json:"spec"`
+	Reasoning string       `json:"reasoning,omitempty"`
+	Result    *eval.Result `json:"result,omitempty"`
 }
 
 // Attempt is one earlier candidate, for the history in the prompt.
