@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"discover/device"
+	"discover/device/cuda"
 	"discover/device/opencl"
 )
 
@@ -29,10 +30,10 @@ func Open(name string, index int) (device.Device, error) {
 	case "opencl":
 		return opencl.Open(index)
 	case "cuda":
-		return openCUDA(index)
+		return cuda.Open(index)
 	case "auto":
-		if cudaAvailable() {
-			return openCUDA(index)
+		if cuda.Available() {
+			return cuda.Open(index)
 		}
 		return opencl.Open(index)
 	}

@@ -1,33 +1,9 @@
 package kernel
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
-
-var includeLine = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*include[ \t]*([<"][^>"\n]*[>"]?)`)
-
-// cudaHeaders are the headers NVRTC ships itself; nothing else may be
-// included, so that no host file reaches the compiler or its error text.
-var cudaHeaders = map[string]bool{
-	"cuda_fp16.h": true, "cuda_bf16.h": true, "cuda_fp8.h": true,
-	"cooperative_groups.h": true, "cooperative_groups/reduce.h": true,
-	"cuda/std/cstdint": true, "cuda/std/limits": true, "cuda/std/type_traits": true,
-}
-
-// CheckIncludes refuses a source that includes anything but the dialect's
-// own headers: none for OpenCL, NVRTC's for CUDA.
-func CheckIncludes(dialect, source string) error {
-	for _, m := range includeLine.FindAllStringSubmatch(source, -1) {
-		spec := m[1]
-		if dialect == "cuda" && strings.HasPrefix(spec, "<") && cudaHeaders[strings.Trim(spec, "<>")] {
-			continue
-		}
-		return fmt.Errorf("#include %s is not allowed: kernels must be self-contained (no host headers)", spec)
-	}
-	return nil
-}
 
 var hostPath = regexp.MustCompile(`(?:/[\w.+\-~]+)+/([\w.+\-]+)`)
 

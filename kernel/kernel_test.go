@@ -55,27 +55,6 @@ func TestSourceHashIgnoresCommentsAndSpacing(t *testing.T) {
 	}
 }
 
-func TestCheckIncludes(t *testing.T) {
-	for _, tc := range []struct {
-		dialect, src string
-		ok           bool
-	}{
-		{"opencl", "__kernel void f() {}", true},
-		{"opencl", "#include <stdio.h>\n__kernel void f() {}", false},
-		{"opencl", "  #  include \"/etc/passwd\"\n", false},
-		{"cuda", "#include <cuda_fp16.h>\n", true},
-		{"cuda", "#include <stdio.h>\n", false},
-		{"cuda", "#include \"cuda_fp16.h\"\n", false},
-		{"cuda", "#include </home/u/secret.h>\n", false},
-		{"cuda", "// #include is mentioned in a comment only\n", true},
-	} {
-		err := CheckIncludes(tc.dialect, tc.src)
-		if (err == nil) != tc.ok {
-			t.Errorf("CheckIncludes(%s, %q) = %v, want ok=%v", tc.dialect, tc.src, err, tc.ok)
-		}
-	}
-}
-
 func TestTrimLogStripsPathsAndBoundsLength(t *testing.T) {
 	log := "/root/.cache/pocl/kcache/tempfile-ab.cl:3:5: error: use of undeclared identifier 'y'\n/home/alice/x.h:1: note"
 	got := TrimLog(log)

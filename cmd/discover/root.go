@@ -71,7 +71,9 @@ func run(args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "discover: "+err.Error())
+	// cobra's suggestion comes on lines of its own; keep the error one line.
+	msg := strings.TrimSpace(strings.Replace(err.Error(), "\n\nDid you mean this?\n\t", "; did you mean ", 1))
+	fmt.Fprintln(os.Stderr, "discover: "+strings.ReplaceAll(msg, "\n\t", ", "))
 	var ue usageError
 	switch {
 	case errors.Is(err, context.Canceled):

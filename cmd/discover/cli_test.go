@@ -1,0 +1,167 @@
+package main
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"discover/session"
+)
+
+func TestBadInputGetsAClearErrorAndExitCode(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.json")
+	os.WriteFile(corrupt, []byte(`{"schema_version": "1.0", "metadata": {`), 0o644)
+	foreign := filepath.Join(dir, "foreign.json")
+	os.WriteFile(foreign, []byte(`{"hello": "world"}`), 0o644)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown target", []string{"search", "nosuch"}, 2, "valid targets: fused_swiglu"},
+		{"negative steps", []string{"search", "rmsnorm", "--steps", "-1"}, 2, "--steps"},
+		{"zero candidates", []string{"search", "rmsnorm", "--candidates-per-step", "0"}, 2, "--candidates-per-step"},
+		{"bad device", []string{"search", "rmsnorm", "--device", "tpu"}, 2, "--device must be one of"},
+		{"bad llm", []string{"search", "rmsnorm", "--llm", "gpt"}, 2, "--llm must be one of"},
+		{"not a number", []string{"search", "rmsnorm", "--steps", "many"}, 2, "invalid argument"},
+		{"unknown flag", []string{"search", "rmsnorm", "--fast"}, 2, "unknown flag"},
+		{"unknown command", []string{"serach"}, 2, "unknown command"},
+		{"missing target", []string{"search"}, 2, "accepts 1 arg"},
+		{"resume corrupt", []string{"search", "rmsnorm", "--resume=" + corrupt}, 1, "not a discover session file"},
+		{"resume foreign", []string{"search", "rmsnorm", "--resume=" + foreign}, 1, "not a discover session file"},
+		{"resume missing", []string{"search", "rmsnorm", "--resume", "--session-dir", dir}, 1, "no such file"},
+		{"report corrupt", []string{"report", corrupt}, 1, "not a discover session file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runCLI(t, dir, nil, tc.args...)
+			if res.code != tc.code || !strings.Contains(res.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", res.code, res.stderr, tc.code, tc.want)
+			}
+			if strings.Contains(res.stderr, "goroutine") || strings.Contains(res.stderr, "panic") {
+				t.Fatalf("stack trace on bad input: %s", res.stderr)
+			}
+			if lines := strings.Count(strings.TrimSpace(res.stderr), "\n"); lines > 1 {
+				t.Errorf("want a short error, got %d lines: %s", lines+1, res.stderr)
+			}
+		})
+	}
+	for _, f := range []string{corrupt, foreign} {
+		data, _ := os.ReadFile(f)
+		if !strings.HasPrefix(string(data), `{"`) || len(data) > 60 {
+			t.Errorf("%s was modified: %q", f, data)
+		}
+	}
+}
+
+func TestNoOpenCLPlatformSaysHowToInstallPoCL(t *testing.T) {
+	res := runCLI(t, t.TempDir(), []string{"OCL_ICD_VENDORS=/nonexistent", "OPENCL_VENDOR_PATH=/nonexistent"},
+		"search", "rmsnorm", "--device", "opencl", "--llm", "mock", "--steps", "1")
+	if res.code != 1 || !strings.Contains(res.stderr, "apt-get install pocl-opencl-icd") {
+		t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+func TestListJSON(t *testing.T) {
+	res := runCLI(t, t.TempDir(), nil, "list", "--json")
+	var targets []listedTarget
+	if err := json.Unmarshal([]byte(res.stdout), &targets); err != nil || res.code != 0 {
+		t.Fatalf("list --json: exit %d, %v: %s", res.code, err, res.stdout)
+	}
+	if len(targets) != 9 {
+		t.Fatalf("%d targets, want 9", len(targets))
+	}
+	for _, lt := range targets {
+		if len(lt.Dialects) != 2 || len(lt.Dims) == 0 || lt.Model == "" {
+			t.Errorf("incomplete entry %+v", lt)
+		}
+	}
+}
+
+// checkSession loads a session and checks that no node was evaluated twice
+// and that the history and the tree agree.
+func checkSession(t *testing.T, path string) *session.Session {
+	t.Helper()
+	s, err := session.Load(path)
+	if err != nil {
+		t.Fatalf("session does not load: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, h := range s.EvalHistory {
+		if seen[h.NodeID] {
+			t.Fatalf("node %s evaluated twice", h.NodeID)
+		}
+		seen[h.NodeID] = true
+		if n := s.TreeData.Lookup(h.NodeID); n == nil || !n.Evaluated() {
+			t.Fatalf("history names %s, which the tree lacks", h.NodeID)
+		}
+	}
+	evaluated := 0
+	for _, n := range s.TreeData.Nodes() {
+		if !n.Evaluated() {
+			t.Fatalf("saved tree holds an unevaluated node %s", n.NodeID)
+		}
+		evaluated++
+	}
+	if evaluated != len(seen) || evaluated != s.Metadata.TotalEvaluated {
+		t.Fatalf("%d evaluated nodes, %d in history, metadata says %d", evaluated, len(seen), s.Metadata.TotalEvaluated)
+	}
+	return s
+}
+
+// TestSIGKILLLeavesAResumableSession kills searches at random moments: the
+// session file is always a complete version, and --resume carries on from
+// it without evaluating a node twice.
+func TestSIGKILLLeavesAResumableSession(t *testing.T) {
+	requireOpenCL(t)
+	dir := t.TempDir()
+	path := session.Path(dir, "topk_gating")
+	args := []string{"search", "topk_gating", "--llm", "mock", "--device", "opencl", "--candidates-per-step", "2", "--session-dir", dir}
+	rng := rand.New(rand.NewPCG(1, 2))
+	kills := 3
+	if os.Getenv("DISCOVER_CRASH_KILLS") != "" {
+		kills = 20 // the full reliability run
+	}
+	lastSteps := 0
+	for i := range kills {
+		runArgs := append(args, "--steps", "3")
+		if _, err := os.Stat(path); err == nil {
+			runArgs = append(runArgs, "--resume")
+		}
+		cmd := exec.Command(discoverBin, runArgs...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(1000+rng.IntN(4000)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		if _, err := os.Stat(path); err != nil {
+			continue // killed before the seed was saved
+		}
+		s := checkSession(t, path)
+		if s.Metadata.TotalSteps < lastSteps {
+			t.Fatalf("kill %d: steps went back from %d to %d", i, lastSteps, s.Metadata.TotalSteps)
+		}
+		lastSteps = s.Metadata.TotalSteps
+	}
+	res := runCLI(t, dir, nil, append(args, "--steps", "1", "--resume")...)
+	if res.code != 0 {
+		t.Fatalf("final resume: exit %d: %s", res.code, res.stderr)
+	}
+	s := checkSession(t, path)
+	if s.Metadata.TotalSteps != lastSteps+1 {
+		t.Fatalf("resume ran to step %d, want %d", s.Metadata.TotalSteps, lastSteps+1)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
+	if len(matches) > 0 {
+		t.Logf("temp files left by killed writers (harmless, never read): %v", matches)
+	}
+}
