@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 
+	"discover/parallel"
 	"discover/target"
 )
 
@@ -23,10 +25,15 @@ func guardBytes(n int) int {
 	return max(4096, n/4/4*4)
 }
 
+// chunk is the unit of host work split across cores.
+const chunk = 1 << 16
+
 func fill(b []byte, bits uint32) {
-	for i := 0; i+4 <= len(b); i += 4 {
-		binary.LittleEndian.PutUint32(b[i:], bits)
-	}
+	parallel.For(len(b)/4, chunk, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			binary.LittleEndian.PutUint32(b[4*i:], bits)
+		}
+	})
 }
 
 func firstChanged(b []byte, bits uint32) int {
@@ -40,9 +47,11 @@ func firstChanged(b []byte, bits uint32) int {
 
 func float32Bytes(v []float32) []byte {
 	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
+	parallel.For(len(v), chunk, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v[i]))
+		}
+	})
 	return b
 }
 
@@ -60,24 +69,39 @@ func compare(tn target.Tensor, tol target.Tolerance, got []byte, ref []float64) 
 		return nil
 	}
 	scale := 0.0
-	for _, r := range ref {
-		scale = math.Max(scale, math.Abs(r))
-	}
-	bad, first := 0, -1
-	var firstGot float32
-	for i, want := range ref {
-		v := math.Float32frombits(binary.LittleEndian.Uint32(got[4*i:]))
-		x := float64(v)
-		if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x-want) > tol.Atol*scale+tol.Rtol*math.Abs(want) {
-			if first < 0 {
-				first, firstGot = i, v
-			}
-			bad++
+	var mu sync.Mutex
+	parallel.For(len(ref), chunk, func(lo, hi int) {
+		m := 0.0
+		for _, r := range ref[lo:hi] {
+			m = math.Max(m, math.Abs(r))
 		}
-	}
+		mu.Lock()
+		scale = math.Max(scale, m)
+		mu.Unlock()
+	})
+	bad, first := 0, len(ref)
+	parallel.For(len(ref), chunk, func(lo, hi int) {
+		n, f := 0, -1
+		for i := lo; i < hi; i++ {
+			x := float64(math.Float32frombits(binary.LittleEndian.Uint32(got[4*i:])))
+			if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x-ref[i]) > tol.Atol*scale+tol.Rtol*math.Abs(ref[i]) {
+				if f < 0 {
+					f = i
+				}
+				n++
+			}
+		}
+		mu.Lock()
+		bad += n
+		if f >= 0 && f < first {
+			first = f
+		}
+		mu.Unlock()
+	})
 	if bad == 0 {
 		return nil
 	}
+	firstGot := math.Float32frombits(binary.LittleEndian.Uint32(got[4*first:]))
 	return fmt.Errorf("%s: %d of %d elements wrong; first at [%d]: got %g, want %g (atol %g x max|ref| %g, rtol %g)",
 		tn.Name, bad, len(ref), first, firstGot, ref[first], tol.Atol, scale, tol.Rtol)
 }

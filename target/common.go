@@ -3,7 +3,6 @@ package target
 import (
 	"fmt"
 	"hash/fnv"
-	"math"
 	"math/rand/v2"
 
 	"discover/device"
@@ -28,7 +27,7 @@ func newRand(family string, seed int64, dist Distribution) *rand.Rand {
 }
 
 // draw returns one value of the distribution: Normal is N(0,1), Uniform is
-// U(-1,1), Large has a random sign and a magnitude log-uniform in [1e3, 1e4).
+// U(-1,1), Large has a random sign and a magnitude uniform in [1e3, 1e4).
 func draw(r *rand.Rand, dist Distribution) float64 {
 	switch dist {
 	case Normal:
@@ -36,7 +35,7 @@ func draw(r *rand.Rand, dist Distribution) float64 {
 	case Uniform:
 		return 2*r.Float64() - 1
 	case Large:
-		m := math.Pow(10, 3+r.Float64())
+		m := 1e3 + 9e3*r.Float64() // magnitudes 1e3..1e4
 		if r.IntN(2) == 0 {
 			return -m
 		}

@@ -23,8 +23,8 @@ func init() {
 // newRMSNorm is RMSNorm over rows of width d with eps 1e-6.
 //
 // Kernel arguments: x, weight, out, n_rows.
-// Seed launch: one work-group per row, global B*LOCAL, local 256; a
-// power-of-two work-group of at most 256 (RMS_LOCAL_MAX) work-items.
+// Seed launch: one work-group per row, global B*LOCAL, local 256 (any
+// work-group size up to RMS_LOCAL_MAX = 256 works).
 func newRMSNorm(name, model string, d int) *Target {
 	t := &Target{
 		Name:        name,

@@ -27,8 +27,8 @@ func init() {
 // ln_b, out, W_out, b_out, W_grad_out, b_grad_out, n_rows (R).
 // Outputs, in order: out, W' (W_out), b' (b_out), W_grad' (W_grad_out),
 // b_grad' (b_grad_out). W is [R, F(in), F(out)], row-major.
-// Seed launch: one work-group per row, global R*LOCAL, local 64; a
-// power-of-two work-group of at most 256 (TTT_LOCAL_MAX) work-items.
+// Seed launch: one work-group per row, global R*LOCAL, local 64 (any
+// work-group size up to TTT_LOCAL_MAX = 256 works).
 func newTTTLinearDecode(name, model string, f int) *Target {
 	rf := []string{"R", "F"}
 	rff := []string{"R", "F", "F"}

@@ -1,6 +1,5 @@
 // RMSNorm seed: out[b,j] = x[b,j] / sqrt(mean(x[b,:]^2) + 1e-6) * weight[j].
-// One block per row; the block size must be a power of two of at most
-// RMS_LOCAL_MAX. Defines: D (row width).
+// One block per row, of any size up to RMS_LOCAL_MAX. Defines: D (row width).
 // Launch: global B*LOCAL, local 256 (grid = B blocks of 256 threads).
 #define RMS_LOCAL_MAX 256
 
@@ -24,8 +23,10 @@ extern "C" __global__ void rmsnorm(const float* __restrict__ x,
     }
     partial[lid] = acc;
     __syncthreads();
-    for (unsigned int s = nl / 2; s > 0; s >>= 1) {
-        if (lid < s) partial[lid] += partial[lid + s];
+    unsigned int p2 = 1; /* smallest power of two >= nl */
+    while (p2 < nl) p2 <<= 1;
+    for (unsigned int s = p2 / 2; s > 0; s >>= 1) {
+        if (lid < s && lid + s < nl) partial[lid] += partial[lid + s];
         __syncthreads();
     }
     const float inv = rsqrtf(partial[0] / (float)D + 1e-6f);

@@ -8,7 +8,7 @@
 //   9. W' = W - token_idx * W_grad';  b' = b - token_idx * b_grad'
 //  10. z2 = xq @ W' + b'         11. out = xq + LN(z2)
 // One block per row; thread lid owns columns j = lid, lid+blockDim.x, ...
-// The block size must be a power of two of at most TTT_LOCAL_MAX.
+// Any block size up to TTT_LOCAL_MAX works.
 // Defines: F (head dim).
 // Launch: global R*LOCAL, local 64 (grid = R blocks of 64 threads).
 #define TTT_LOCAL_MAX 256
@@ -19,8 +19,10 @@ static __device__ float group_sum(float v, float* red, unsigned int lid, unsigne
 {
     red[lid] = v;
     __syncthreads();
-    for (unsigned int s = nl / 2; s > 0; s >>= 1) {
-        if (lid < s) red[lid] += red[lid + s];
+    unsigned int p2 = 1; /* smallest power of two >= nl */
+    while (p2 < nl) p2 <<= 1;
+    for (unsigned int s = p2 / 2; s > 0; s >>= 1) {
+        if (lid < s && lid + s < nl) red[lid] += red[lid + s];
         __syncthreads();
     }
     const float r = red[0];

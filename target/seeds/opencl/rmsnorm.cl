@@ -1,6 +1,5 @@
 // RMSNorm seed: out[b,j] = x[b,j] / sqrt(mean(x[b,:]^2) + 1e-6) * weight[j].
-// One work-group per row; the work-group size must be a power of two of at
-// most RMS_LOCAL_MAX. Defines: D (row width).
+// One work-group per row, of any size up to RMS_LOCAL_MAX. Defines: D (row width).
 // Launch: global B*LOCAL, local 256.
 #define RMS_LOCAL_MAX 256
 
@@ -24,8 +23,10 @@ __kernel void rmsnorm(__global const float* x,
     }
     partial[lid] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = nl / 2; s > 0; s >>= 1) {
-        if (lid < s) partial[lid] += partial[lid + s];
+    uint p2 = 1; /* smallest power of two >= nl */
+    while (p2 < nl) p2 <<= 1;
+    for (uint s = p2 / 2; s > 0; s >>= 1) {
+        if (lid < s && lid + s < nl) partial[lid] += partial[lid + s];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     const float inv = rsqrt(partial[0] / (float)D + 1e-6f);

@@ -8,7 +8,7 @@
 //   9. W' = W - token_idx * W_grad';  b' = b - token_idx * b_grad'
 //  10. z2 = xq @ W' + b'         11. out = xq + LN(z2)
 // One work-group per row; work-item lid owns columns j = lid, lid+LOCAL, ...
-// The work-group size must be a power of two of at most TTT_LOCAL_MAX.
+// Any work-group size up to TTT_LOCAL_MAX works.
 // Defines: F (head dim).
 // Launch: global R*LOCAL, local 64.
 #define TTT_LOCAL_MAX 256
@@ -19,8 +19,10 @@ float group_sum(float v, __local float* red, uint lid, uint nl)
 {
     red[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = nl / 2; s > 0; s >>= 1) {
-        if (lid < s) red[lid] += red[lid + s];
+    uint p2 = 1; /* smallest power of two >= nl */
+    while (p2 < nl) p2 <<= 1;
+    for (uint s = p2 / 2; s > 0; s >>= 1) {
+        if (lid < s && lid + s < nl) red[lid] += red[lid + s];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     const float r = red[0];
