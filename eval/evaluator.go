@@ -146,27 +146,32 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 	defer k.Release()
 	cand := &program{kernel: k, spec: spec}
 
-	for _, rows := range e.target.Shapes {
+	// Correctness at every shape before any timing, so a wrong kernel costs
+	// no timing; each shape's last draw is kept and timed on (its output is
+	// checked again after the timed launches).
+	lastDraw := make([]*draw, len(e.target.Shapes))
+	for i, rows := range e.target.Shapes {
 		for c := range e.opts.ChecksPerShape {
 			if err := ctx.Err(); err != nil {
 				return Result{}, fail(Timeout, "cancelled: %v", err)
 			}
-			seed := int64(nonce)*1_000_003 + int64(rows)*101 + int64(c)
-			dist := target.Distributions[(int(nonce%3)+c)%len(target.Distributions)]
-			if f := e.check(cand, rows, seed, dist); f != nil {
-				f.detail = fmt.Sprintf("%s=%d, %s inputs: %s", e.target.RowVar, rows, dist, f.detail)
+			d := e.newDraw(rows, int64(nonce)*1_000_003+int64(rows)*101+int64(c),
+				target.Distributions[(int(nonce%3)+c)%len(target.Distributions)])
+			if f := e.check(cand, d); f != nil {
+				f.detail = fmt.Sprintf("%s=%d, %s inputs: %s", e.target.RowVar, rows, d.dist, f.detail)
 				return Result{}, f
 			}
+			lastDraw[i] = d
 		}
 	}
 
 	res := Result{Compiled: true, Correct: true}
-	for _, rows := range e.target.Shapes {
+	for i, rows := range e.target.Shapes {
 		if err := ctx.Err(); err != nil {
 			return Result{}, fail(Timeout, "cancelled: %v", err)
 		}
-		seed := int64(nonce)*1_000_003 + int64(rows)*101 + 99
-		sr, samples, f := e.time(cand, rows, seed)
+		sr, samples, f := e.time(cand, lastDraw[i])
+		lastDraw[i] = nil // let the large shape's buffers go
 		if f != nil {
 			f.detail = fmt.Sprintf("%s=%d, timing: %s", e.target.RowVar, rows, f.detail)
 			return Result{}, f

@@ -8,18 +8,29 @@ import (
 	"discover/target"
 )
 
-// check runs the candidate twice on one fresh draw of inputs. The first run
-// must match the float64 reference; a second run that does not, while the
-// first did, is a race.
-func (e *Evaluator) check(cand *program, rows int, seed int64, dist target.Distribution) *failure {
-	t := e.target
-	inputs := t.Generate(rows, seed, dist)
-	ref := t.Reference(rows, inputs)
+// draw is one fresh set of inputs at a row count, with its reference.
+type draw struct {
+	rows   int
+	dist   target.Distribution
+	inputs [][]float32
+	ref    [][]float64
+}
+
+func (e *Evaluator) newDraw(rows int, seed int64, dist target.Distribution) *draw {
+	inputs := e.target.Generate(rows, seed, dist)
+	return &draw{rows: rows, dist: dist, inputs: inputs, ref: e.target.Reference(rows, inputs)}
+}
+
+// check runs the candidate twice on one draw of inputs. The first run must
+// match the float64 reference; a second run that does not, while the first
+// did, is a race.
+func (e *Evaluator) check(cand *program, d *draw) *failure {
+	t, rows, ref := e.target, d.rows, d.ref
 	launch, f := e.geometry(cand.spec, rows)
 	if f != nil {
 		return f
 	}
-	b, f := e.alloc(rows, inputs, 1)
+	b, f := e.alloc(rows, d.inputs, 1)
 	if f != nil {
 		return f
 	}
@@ -46,10 +57,8 @@ func (e *Evaluator) check(cand *program, rows int, seed int64, dist target.Distr
 // time measures the candidate and the seed at one shape, interleaved
 // (seed, candidate, seed, candidate...) so that drift hits both alike, then
 // re-checks the output of the candidate's last timed launch.
-func (e *Evaluator) time(cand *program, rows int, seed int64) (ShapeResult, []float64, *failure) {
-	t := e.target
-	inputs := t.Generate(rows, seed, target.Normal)
-	ref := t.Reference(rows, inputs)
+func (e *Evaluator) time(cand *program, d *draw) (ShapeResult, []float64, *failure) {
+	t, rows, ref := e.target, d.rows, d.ref
 	candLaunch, f := e.geometry(cand.spec, rows)
 	if f != nil {
 		return ShapeResult{}, nil, f
@@ -58,7 +67,7 @@ func (e *Evaluator) time(cand *program, rows int, seed int64) (ShapeResult, []fl
 	if f != nil {
 		return ShapeResult{}, nil, f
 	}
-	b, f := e.alloc(rows, inputs, 2) // set 0: candidate, set 1: seed
+	b, f := e.alloc(rows, d.inputs, 2) // set 0: candidate, set 1: seed
 	if f != nil {
 		return ShapeResult{}, nil, f
 	}
