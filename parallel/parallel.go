@@ -7,35 +7,34 @@ package parallel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// For calls fn on consecutive ranges [lo, hi) of at most chunk indices that
-// cover [0, n), on up to GOMAXPROCS goroutines. The ranges do not depend on
-// the number of cores, so a per-range computation is reproducible. A loop
-// of one chunk runs on the caller's goroutine.
+// For calls fn on the consecutive ranges [0, chunk), [chunk, 2*chunk), ...
+// that cover [0, n), on up to GOMAXPROCS goroutines. The ranges do not
+// depend on the number of cores, so a per-range computation (a random
+// stream per chunk, say) is reproducible. One range, or one core, runs on
+// the caller's goroutine.
 func For(n, chunk int, fn func(lo, hi int)) {
-	if n <= chunk {
-		if n > 0 {
-			fn(0, n)
+	chunks := (n + chunk - 1) / chunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		for lo := 0; lo < n; lo += chunk {
+			fn(lo, min(lo+chunk, n))
 		}
 		return
 	}
-	chunks := (n + chunk - 1) / chunk
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	next := make(chan int, chunks)
-	for c := range chunks {
-		next <- c
-	}
-	close(next)
+	// Workers take chunks in turn rather than a fixed share each, so uneven
+	// chunks or a busy core do not hold up the rest.
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				fn(c*chunk, min((c+1)*chunk, n))
+		wg.Go(func() {
+			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
+				lo := c * chunk
+				fn(lo, min(lo+chunk, n))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

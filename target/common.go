@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"discover/device"
+	"discover/parallel"
 )
 
 // Test shapes shared by the seed targets: decode row counts plus one large
@@ -15,15 +16,63 @@ var (
 	tttShapes    = []int{2, 8, 32}
 )
 
-// newRand returns the generator for one Generate call: a PCG seeded from
-// seed, on a stream picked by the target family and the distribution, so the
-// same (rows, seed, dist) always gives the same inputs.
-func newRand(family string, seed int64, dist Distribution) *rand.Rand {
+// parChunk is the element count of one unit of parallel work: big enough
+// that handing it to a goroutine costs nothing next to computing it, small
+// enough that the large shapes (16M elements) spread over every core.
+// Generate keys its random streams by chunk, so changing it changes the
+// generated inputs.
+const parChunk = 1 << 16
+
+// rowChunk is the number of rows of `width` elements in about one parChunk.
+func rowChunk(width int) int { return max(1, parChunk/width) }
+
+// inputGen draws the tensors of one Generate call, in Inputs order. Chunk c
+// of tensor t comes from its own PCG stream, keyed by (family, dist, seed,
+// t, c), so chunks fill in parallel and the same (rows, seed, dist) gives
+// the same inputs on any number of cores.
+type inputGen struct {
+	key    uint64 // family, dist and seed, hashed
+	tensor uint64 // index of the next tensor
+}
+
+func newInputGen(family string, seed int64, dist Distribution) *inputGen {
 	h := fnv.New64a()
 	h.Write([]byte(family))
 	h.Write([]byte{0})
 	h.Write([]byte(dist))
-	return rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
+	return &inputGen{key: splitmix64(h.Sum64() ^ splitmix64(uint64(seed)))}
+}
+
+// splitmix64 is the SplitMix64 output function, a bijective mixer: nearby
+// keys (consecutive chunks) give unrelated PCG states.
+func splitmix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// fill returns the next tensor: n values drawn by f.
+func (g *inputGen) fill(n int, f func(r *rand.Rand) float64) []float32 {
+	return g.fillRows(n, 1, parChunk, func(r *rand.Rand, dst []float32) {
+		for i := range dst {
+			dst[i] = float32(f(r))
+		}
+	})
+}
+
+// fillRows returns the next tensor, rows rows of width values, for draws
+// made a row at a time: fill gets chunks of `per` whole rows (fewer in the
+// last chunk), each with its own stream.
+func (g *inputGen) fillRows(rows, width, per int, fill func(r *rand.Rand, dst []float32)) []float32 {
+	t := g.tensor
+	g.tensor++
+	out := make([]float32, rows*width)
+	parallel.For(rows, per, func(lo, hi int) {
+		s := splitmix64(g.key ^ t<<32 ^ uint64(lo/per))
+		fill(rand.New(rand.NewPCG(s, splitmix64(s))), out[lo*width:hi*width])
+	})
+	return out
 }
 
 // draw returns one value of the distribution: Normal is N(0,1), Uniform is
@@ -43,15 +92,6 @@ func draw(r *rand.Rand, dist Distribution) float64 {
 	default:
 		panic(fmt.Sprintf("target: unknown distribution %q", dist))
 	}
-}
-
-// fillWith returns n values drawn by f.
-func fillWith(n int, f func() float64) []float32 {
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = float32(f())
-	}
-	return out
 }
 
 // dims builds a Dim list from name/value pairs.

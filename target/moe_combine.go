@@ -3,6 +3,9 @@ package target
 import (
 	_ "embed"
 	"fmt"
+	"math/rand/v2"
+
+	"discover/parallel"
 )
 
 //go:embed seeds/opencl/moe_combine.cl
@@ -46,30 +49,32 @@ func newMoECombine(name, model string, d, k int) *Target {
 		Seeds: seeds(moeCombineCL, moeCombineCU, 256, "B*D"),
 	}
 	t.Generate = func(rows int, seed int64, dist Distribution) [][]float32 {
-		r := newRand(t.Kernel, seed, dist)
-		eo := fillWith(rows*k*d, func() float64 { return draw(r, dist) })
+		g := newInputGen(t.Kernel, seed, dist)
+		eo := g.fill(rows*k*d, func(r *rand.Rand) float64 { return draw(r, dist) })
 		// Routing weights: drawn like the experts' outputs, except that
 		// Large stresses the experts' outputs only.
 		wdist := dist
 		if dist == Large {
 			wdist = Normal
 		}
-		w := fillWith(rows*k, func() float64 { return draw(r, wdist) })
+		w := g.fill(rows*k, func(r *rand.Rand) float64 { return draw(r, wdist) })
 		return [][]float32{eo, w}
 	}
 	t.Reference = func(rows int, in [][]float32) [][]float64 {
 		t.checkInputs(rows, in)
 		eo, w := in[0], in[1]
 		out := make([]float64, rows*d)
-		for b := 0; b < rows; b++ {
-			for kk := 0; kk < k; kk++ {
-				wk := float64(w[b*k+kk])
-				e := eo[(b*k+kk)*d : (b*k+kk+1)*d]
-				for j, v := range e {
-					out[b*d+j] += wk * float64(v)
+		parallel.For(rows, rowChunk(k*d), func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				for kk := 0; kk < k; kk++ {
+					wk := float64(w[b*k+kk])
+					e := eo[(b*k+kk)*d : (b*k+kk+1)*d]
+					for j, v := range e {
+						out[b*d+j] += wk * float64(v)
+					}
 				}
 			}
-		}
+		})
 		return [][]float64{out}
 	}
 	t.Bytes = func(rows int) int64 {

@@ -4,6 +4,9 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"math/rand/v2"
+
+	"discover/parallel"
 )
 
 //go:embed seeds/opencl/rmsnorm.cl
@@ -51,32 +54,34 @@ func newRMSNorm(name, model string, d int) *Target {
 		Seeds: seeds(rmsnormCL, rmsnormCU, 256, "B*LOCAL"),
 	}
 	t.Generate = func(rows int, seed int64, dist Distribution) [][]float32 {
-		r := newRand(t.Kernel, seed, dist)
-		x := fillWith(rows*d, func() float64 { return draw(r, dist) })
+		g := newInputGen(t.Kernel, seed, dist)
+		x := g.fill(rows*d, func(r *rand.Rand) float64 { return draw(r, dist) })
 		// Weights are learned scales: drawn like the activations, except
 		// that Large stresses the activations only.
 		wdist := dist
 		if dist == Large {
 			wdist = Normal
 		}
-		w := fillWith(d, func() float64 { return draw(r, wdist) })
+		w := g.fill(d, func(r *rand.Rand) float64 { return draw(r, wdist) })
 		return [][]float32{x, w}
 	}
 	t.Reference = func(rows int, in [][]float32) [][]float64 {
 		t.checkInputs(rows, in)
 		x, w := in[0], in[1]
 		out := make([]float64, rows*d)
-		for b := 0; b < rows; b++ {
-			row := x[b*d : (b+1)*d]
-			ss := 0.0
-			for _, v := range row {
-				ss += float64(v) * float64(v)
+		parallel.For(rows, rowChunk(d), func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				row := x[b*d : (b+1)*d]
+				ss := 0.0
+				for _, v := range row {
+					ss += float64(v) * float64(v)
+				}
+				rms := math.Sqrt(ss/float64(d) + rmsnormEps)
+				for j, v := range row {
+					out[b*d+j] = float64(v) / rms * float64(w[j])
+				}
 			}
-			rms := math.Sqrt(ss/float64(d) + rmsnormEps)
-			for j, v := range row {
-				out[b*d+j] = float64(v) / rms * float64(w[j])
-			}
-		}
+		})
 		return [][]float64{out}
 	}
 	t.Bytes = func(rows int) int64 { return (2*int64(rows)*int64(d) + int64(d)) * 4 }

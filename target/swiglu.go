@@ -4,6 +4,9 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"math/rand/v2"
+
+	"discover/parallel"
 )
 
 //go:embed seeds/opencl/swiglu.cl
@@ -47,21 +50,22 @@ func newSwiGLU(name, model string, d int) *Target {
 		Seeds: seeds(swigluCL, swigluCU, 256, "B*D"),
 	}
 	t.Generate = func(rows int, seed int64, dist Distribution) [][]float32 {
-		r := newRand(t.Kernel, seed, dist)
-		n := rows * d
-		f := func() float64 { return draw(r, dist) }
-		gate := fillWith(n, f)
-		up := fillWith(n, f)
+		g := newInputGen(t.Kernel, seed, dist)
+		f := func(r *rand.Rand) float64 { return draw(r, dist) }
+		gate := g.fill(rows*d, f)
+		up := g.fill(rows*d, f)
 		return [][]float32{gate, up}
 	}
 	t.Reference = func(rows int, in [][]float32) [][]float64 {
 		t.checkInputs(rows, in)
 		gate, up := in[0], in[1]
 		out := make([]float64, rows*d)
-		for i := range out {
-			g := float64(gate[i])
-			out[i] = g / (1 + math.Exp(-g)) * float64(up[i])
-		}
+		parallel.For(len(out), parChunk, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				g := float64(gate[i])
+				out[i] = g / (1 + math.Exp(-g)) * float64(up[i])
+			}
+		})
 		return [][]float64{out}
 	}
 	t.Bytes = func(rows int) int64 { return 3 * int64(rows) * int64(d) * 4 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"discover/parallel"
 )
 
 //go:embed seeds/opencl/topk_gating.cl
@@ -52,11 +54,12 @@ func newTopKGating(name, model string, e, k int) *Target {
 		Seeds: seeds(topkGatingCL, topkGatingCU, 64, "B*LOCAL"),
 	}
 	t.Generate = func(rows int, seed int64, dist Distribution) [][]float32 {
-		r := newRand(t.Kernel, seed, dist)
-		logits := make([]float32, 0, rows*e)
-		for b := 0; b < rows; b++ {
-			logits = append(logits, topkRow(r, dist, e)...)
-		}
+		g := newInputGen(t.Kernel, seed, dist)
+		logits := g.fillRows(rows, e, topkChunkRows, func(r *rand.Rand, dst []float32) {
+			for o := 0; o < len(dst); o += e {
+				topkRow(r, dist, dst[o:o+e])
+			}
+		})
 		return [][]float32{logits}
 	}
 	t.Reference = func(rows int, in [][]float32) [][]float64 {
@@ -64,32 +67,34 @@ func newTopKGating(name, model string, e, k int) *Target {
 		logits := in[0]
 		weights := make([]float64, rows*k)
 		indices := make([]float64, rows*k)
-		for b := 0; b < rows; b++ {
-			row := logits[b*e : (b+1)*e]
+		parallel.For(rows, topkChunkRows, func(lo, hi int) {
 			order := make([]int, e)
-			for i := range order {
-				order[i] = i
-			}
-			// Descending by value; equal values (never generated) by index.
-			slices.SortStableFunc(order, func(i, j int) int {
-				switch {
-				case row[i] > row[j]:
-					return -1
-				case row[i] < row[j]:
-					return 1
+			for b := lo; b < hi; b++ {
+				row := logits[b*e : (b+1)*e]
+				for i := range order {
+					order[i] = i
 				}
-				return 0
-			})
-			top := float64(row[order[0]])
-			sum := 0.0
-			for kk := 0; kk < k; kk++ {
-				sum += math.Exp(float64(row[order[kk]]) - top)
+				// Descending by value; equal values (never generated) by index.
+				slices.SortStableFunc(order, func(i, j int) int {
+					switch {
+					case row[i] > row[j]:
+						return -1
+					case row[i] < row[j]:
+						return 1
+					}
+					return 0
+				})
+				top := float64(row[order[0]])
+				sum := 0.0
+				for kk := 0; kk < k; kk++ {
+					sum += math.Exp(float64(row[order[kk]]) - top)
+				}
+				for kk := 0; kk < k; kk++ {
+					indices[b*k+kk] = float64(order[kk])
+					weights[b*k+kk] = math.Exp(float64(row[order[kk]])-top) / sum
+				}
 			}
-			for kk := 0; kk < k; kk++ {
-				indices[b*k+kk] = float64(order[kk])
-				weights[b*k+kk] = math.Exp(float64(row[order[kk]])-top) / sum
-			}
-		}
+		})
 		return [][]float64{weights, indices}
 	}
 	t.Bytes = func(rows int) int64 {
@@ -99,8 +104,13 @@ func newTopKGating(name, model string, e, k int) *Target {
 	return t
 }
 
-// topkRow draws one row of e logits with no ties: stratified values (a
-// random permutation of e strata, each value placed in the middle half of
+// topkChunkRows is the rows per chunk of Generate's streams and of the
+// reference's parallel work: a row costs a sort and e quantiles, far more
+// than an element of the elementwise targets, so chunks are counted in rows.
+const topkChunkRows = 64
+
+// topkRow fills row with e = len(row) logits with no ties: stratified
+// values (a random permutation of e strata, each value placed in the middle half of
 // its stratum), mapped through the distribution's quantile. Adjacent values
 // are therefore at least half a stratum apart, far above float32 rounding.
 //
@@ -108,14 +118,14 @@ func newTopKGating(name, model string, e, k int) *Target {
 //   - Normal: standard normal quantiles, gaps >= ~1.25/e.
 //   - Large: a row offset of magnitude 1e3..1e4 plus 10x normal quantiles,
 //     so a softmax that does not subtract the maximum overflows.
-func topkRow(r *rand.Rand, dist Distribution, e int) []float32 {
+func topkRow(r *rand.Rand, dist Distribution, row []float32) {
+	e := len(row)
 	for {
 		perm := r.Perm(e)
 		offset, spread := 0.0, 1.0
 		if dist == Large {
 			offset, spread = draw(r, Large), 10
 		}
-		row := make([]float32, e)
 		for i, s := range perm {
 			p := (float64(s) + 0.25 + 0.5*r.Float64()) / float64(e)
 			var v float64
@@ -130,7 +140,7 @@ func topkRow(r *rand.Rand, dist Distribution, e int) []float32 {
 			row[i] = float32(offset + spread*v)
 		}
 		if topkMinGap(row) >= 1e-3*spread {
-			return row
+			return
 		}
 	}
 }
