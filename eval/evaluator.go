@@ -135,7 +135,9 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 	if err := kernel.CheckIncludes(string(e.dev.Dialect()), spec.Source); err != nil {
 		return Result{}, fail(CompileError, "%v", err)
 	}
+	phase := time.Now()
 	k, err := e.dev.Compile(ctx, spec.Source, e.target.Entry, e.target.Defines())
+	compileSeconds := time.Since(phase).Seconds()
 	if err != nil {
 		var ce *device.CompileError
 		if errors.As(err, &ce) {
@@ -149,6 +151,7 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 	// Correctness at every shape before any timing, so a wrong kernel costs
 	// no timing; each shape's last draw is kept and timed on (its output is
 	// checked again after the timed launches).
+	phase = time.Now()
 	lastDraw := make([]*draw, len(e.target.Shapes))
 	for i, rows := range e.target.Shapes {
 		for c := range e.opts.ChecksPerShape {
@@ -165,7 +168,8 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 		}
 	}
 
-	res := Result{Compiled: true, Correct: true}
+	res := Result{Compiled: true, Correct: true, CompileSeconds: compileSeconds, CheckSeconds: time.Since(phase).Seconds()}
+	phase = time.Now()
 	for i, rows := range e.target.Shapes {
 		if err := ctx.Err(); err != nil {
 			return Result{}, fail(Timeout, "cancelled: %v", err)
@@ -179,6 +183,7 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 		res.Shapes = append(res.Shapes, sr)
 		res.TimingsUs, res.MedianUs = samples, sr.MedianUs
 	}
+	res.TimingSeconds = time.Since(phase).Seconds()
 	res.Score()
 	return res, nil
 }
@@ -236,10 +241,15 @@ type buffers struct {
 	inBytes  [][]byte // payload + guard, as written
 	inSizes  []int    // payload bytes
 	outSizes []int    // payload bytes
+	// poisoned is each output's image before a launch (NaN payload, guard);
+	// readBack is reusable host memory per buffer. Both are made once per
+	// shape: at B=4096 they are tens of MB each.
+	poisoned [][]byte
+	readBack map[device.Buffer][]byte
 }
 
 func (e *Evaluator) alloc(rows int, inputs [][]float32, outputSets int) (*buffers, *failure) {
-	b := &buffers{dev: e.dev}
+	b := &buffers{dev: e.dev, readBack: map[device.Buffer][]byte{}}
 	for _, in := range inputs {
 		payload := float32Bytes(in)
 		data := make([]byte, len(payload)+guardBytes(len(payload)))
@@ -269,6 +279,10 @@ func (e *Evaluator) alloc(rows int, inputs [][]float32, outputSets int) (*buffer
 			}
 			b.outputs = append(b.outputs, buf)
 			b.outSizes = append(b.outSizes, n)
+			image := make([]byte, n+guardBytes(n))
+			fill(image[:n], poisonBits)
+			fill(image[n:], guardBits)
+			b.poisoned = append(b.poisoned, image)
 		}
 	}
 	return b, nil
@@ -295,14 +309,21 @@ func (b *buffers) args(set, nOut, rows int) []device.Arg {
 // poison fills output set `set` with NaN and its guards with the canary.
 func (b *buffers) poison(set, nOut int) *failure {
 	for i := set * nOut; i < (set+1)*nOut; i++ {
-		data := make([]byte, b.outputs[i].Size())
-		fill(data[:b.outSizes[i]], poisonBits)
-		fill(data[b.outSizes[i]:], guardBits)
-		if err := b.dev.Write(b.outputs[i], data); err != nil {
+		if err := b.dev.Write(b.outputs[i], b.poisoned[i]); err != nil {
 			return launchFailure("poison output", err)
 		}
 	}
 	return nil
+}
+
+// read copies a buffer back into its reusable host memory.
+func (b *buffers) read(buf device.Buffer) ([]byte, error) {
+	data, ok := b.readBack[buf]
+	if !ok {
+		data = make([]byte, buf.Size())
+		b.readBack[buf] = data
+	}
+	return data, b.dev.Read(buf, data)
 }
 
 // verify reads output set `set` back and checks, in order: the guards of
@@ -311,9 +332,8 @@ func (b *buffers) verify(t *target.Target, set int, ref [][]float64) *failure {
 	nOut := len(t.Outputs)
 	outs := make([][]byte, nOut)
 	for i := range nOut {
-		buf := b.outputs[set*nOut+i]
-		data := make([]byte, buf.Size())
-		if err := b.dev.Read(buf, data); err != nil {
+		data, err := b.read(b.outputs[set*nOut+i])
+		if err != nil {
 			return launchFailure("read output", err)
 		}
 		if at := firstChanged(data[b.outSizes[set*nOut+i]:], guardBits); at >= 0 {
@@ -322,8 +342,8 @@ func (b *buffers) verify(t *target.Target, set int, ref [][]float64) *failure {
 		outs[i] = data[:b.outSizes[set*nOut+i]]
 	}
 	for i, buf := range b.inputs {
-		data := make([]byte, buf.Size())
-		if err := b.dev.Read(buf, data); err != nil {
+		data, err := b.read(buf)
+		if err != nil {
 			return launchFailure("read input", err)
 		}
 		payload := b.inSizes[i]

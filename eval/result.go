@@ -61,6 +61,11 @@ type Result struct {
 	Detail      string        `json:"failure_detail,omitempty"`
 	Shapes      []ShapeResult `json:"shapes,omitempty"`
 	EvalSeconds float64       `json:"eval_seconds"`
+	// Where EvalSeconds went: compiling, correctness checks (host draws and
+	// references included), timing.
+	CompileSeconds float64 `json:"compile_seconds,omitempty"`
+	CheckSeconds   float64 `json:"check_seconds,omitempty"`
+	TimingSeconds  float64 `json:"timing_seconds,omitempty"`
 }
 
 // Failed builds a failed result with its reason and detail.
