@@ -150,8 +150,10 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 
 	// Correctness at every shape before any timing, so a wrong kernel costs
 	// no timing; each shape's last draw is kept and timed on (its output is
-	// checked again after the timed launches).
+	// checked again after the timed launches), and its first draw too, for
+	// one more launch after the timed ones (see time).
 	phase = time.Now()
+	firstDraw := make([]*draw, len(e.target.Shapes))
 	lastDraw := make([]*draw, len(e.target.Shapes))
 	for i, rows := range e.target.Shapes {
 		for c := range e.opts.ChecksPerShape {
@@ -164,6 +166,9 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 				f.detail = fmt.Sprintf("%s=%d, %s inputs: %s", e.target.RowVar, rows, d.dist, f.detail)
 				return Result{}, f
 			}
+			if c == 0 {
+				firstDraw[i] = d
+			}
 			lastDraw[i] = d
 		}
 	}
@@ -174,8 +179,8 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 		if err := ctx.Err(); err != nil {
 			return Result{}, fail(Timeout, "cancelled: %v", err)
 		}
-		sr, samples, f := e.time(cand, lastDraw[i])
-		lastDraw[i] = nil // let the large shape's buffers go
+		sr, samples, f := e.time(cand, lastDraw[i], firstDraw[i])
+		firstDraw[i], lastDraw[i] = nil, nil // let the large shape's buffers go
 		if f != nil {
 			f.detail = fmt.Sprintf("%s=%d, timing: %s", e.target.RowVar, rows, f.detail)
 			return Result{}, f
@@ -286,6 +291,25 @@ func (e *Evaluator) alloc(rows int, inputs [][]float32, outputSets int) (*buffer
 		}
 	}
 	return b, nil
+}
+
+// load writes a draw's inputs, each followed by its guard region, into the
+// input buffers, and keeps the bytes for verify.
+func (b *buffers) load(inputs [][]float32) *failure {
+	for i, in := range inputs {
+		payload := float32Bytes(in)
+		if len(payload) != b.inSizes[i] {
+			return fail(LaunchError, "input %d holds %d bytes, its buffer %d", i, len(payload), b.inSizes[i])
+		}
+		data := make([]byte, len(payload)+guardBytes(len(payload)))
+		copy(data, payload)
+		fill(data[len(payload):], guardBits)
+		if err := b.dev.Write(b.inputs[i], data); err != nil {
+			return launchFailure("input buffer", err)
+		}
+		b.inBytes[i] = data
+	}
+	return nil
 }
 
 func (b *buffers) release() {

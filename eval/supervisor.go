@@ -130,6 +130,9 @@ func (s *Supervisor) Evaluate(ctx context.Context, spec kernel.Spec, nonce uint6
 	s.nextID++
 	line, _ := json.Marshal(request{ID: s.nextID, Spec: spec, Nonce: nonce})
 	started := time.Now()
+	// A crash report shows what this candidate printed, not what the
+	// candidates before it did on the same worker.
+	w.output.reset()
 	if _, err := w.requests.Write(append(line, '\n')); err != nil {
 		s.discard()
 		return s.crashed(w, started), nil
@@ -222,6 +225,13 @@ func (b *outputBuffer) Write(p []byte) (int, error) {
 		b.dropped = true
 	}
 	return n, nil
+}
+
+// reset forgets what was printed so far.
+func (b *outputBuffer) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.head, b.tail, b.dropped = b.head[:0], b.tail[:0], false
 }
 
 func (b *outputBuffer) String() string {

@@ -56,8 +56,13 @@ func (e *Evaluator) check(cand *program, d *draw) *failure {
 
 // time measures the candidate and the seed at one shape, interleaved
 // (seed, candidate, seed, candidate...) so that drift hits both alike, then
-// re-checks the output of the candidate's last timed launch.
-func (e *Evaluator) time(cand *program, d *draw) (ShapeResult, []float64, *failure) {
+// re-checks the output of the candidate's last timed launch. Last, it
+// launches the candidate once more on the inputs of another draw (fresh),
+// over the output the timed launches left, not poisoned: a kernel that
+// skips its work once its output looks computed, or once it has been
+// called often enough (a counter in device memory), leaves the timed
+// draw's result there and fails.
+func (e *Evaluator) time(cand *program, d, fresh *draw) (ShapeResult, []float64, *failure) {
 	t, rows, ref := e.target, d.rows, d.ref
 	candLaunch, f := e.geometry(cand.spec, rows)
 	if f != nil {
@@ -112,6 +117,17 @@ func (e *Evaluator) time(cand *program, d *draw) (ShapeResult, []float64, *failu
 	}
 	if f := b.verify(t, 0, ref); f != nil {
 		f.detail = "output of the last timed launch: " + f.detail
+		return ShapeResult{}, nil, f
+	}
+	if f := b.load(fresh.inputs); f != nil {
+		return ShapeResult{}, nil, f
+	}
+	if err := cand.kernel.Run(candArgs, candLaunch); err != nil {
+		return ShapeResult{}, nil, launchFailure("launch after timing", err)
+	}
+	if f := b.verify(t, 0, fresh.ref); f != nil {
+		f.detail = "launch after the timed ones, on new inputs over the output they left (not poisoned; " +
+			"a kernel must not skip work because its output looks computed or it was called before): " + f.detail
 		return ShapeResult{}, nil, f
 	}
 

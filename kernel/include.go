@@ -17,22 +17,71 @@ var (
 // CheckIncludes names the first #include (or #include_next, #import,
 // #embed) that the dialect does not allow: for CUDA anything but CUDA's own
 // headers, e.g. <cuda_fp16.h>; for OpenCL anything at all. Quoted and macro
-// includes are always refused. Comments and line continuations are handled
-// as the preprocessor does.
+// includes are always refused. Trigraphs (OpenCL C compilers read ??= as #),
+// comments and line continuations are handled as the preprocessor does.
+// __has_include and its kin, which probe the host's files, are held to the
+// same rule.
 func CheckIncludes(dialect, source string) error {
-	lines, starts := spliceLines(source)
+	lines, starts := spliceLines(trigraphs.Replace(source))
 	for i, line := range strings.Split(stripComments(strings.Join(lines, "\n")), "\n") {
-		header, ok := includeDirective(line)
+		what, header, ok := includeDirective(line)
+		if !ok {
+			what, header, ok = hasInclude(line)
+		}
 		switch {
 		case !ok:
 		case dialect != "cuda":
-			return fmt.Errorf("line %d: #include %s is not allowed: %s kernels must be self-contained", starts[i], header, dialect)
+			return fmt.Errorf("line %d: %s %s is not allowed: %s kernels must be self-contained", starts[i], what, header, dialect)
 		case !headerAllowed(header):
-			return fmt.Errorf("line %d: #include %s is not allowed: only CUDA's own headers may be included (<%s>, <%s...>)",
-				starts[i], header, strings.Join(allowedHeaders, ">, <"), strings.Join(allowedDirs, "...>, <"))
+			return fmt.Errorf("line %d: %s %s is not allowed: only CUDA's own headers may be included (<%s>, <%s...>)",
+				starts[i], what, header, strings.Join(allowedHeaders, ">, <"), strings.Join(allowedDirs, "...>, <"))
 		}
 	}
 	return nil
+}
+
+// trigraphs are replaced before anything else, as in translation phase 1
+// of C (OpenCL C is C99): ??=include is an #include there, and ??/ at the
+// end of a line continues it. C++17 (CUDA) has no trigraphs; replacing them
+// there too costs nothing, since only the check sees the result.
+var trigraphs = strings.NewReplacer("??=", "#", "??/", "\\", "??'", "^", "??(", "[", "??)", "]",
+	"??!", "|", "??<", "{", "??>", "}", "??-", "~")
+
+// hasIncludeOps probe whether a file exists (and __has_embed, what it holds).
+var hasIncludeOps = []string{"__has_include_next", "__has_include", "__has_embed"}
+
+// hasInclude finds the first __has_include-like operator on a line, with its
+// operand as written (<x.h>, "x.h", or whatever follows when it is neither,
+// e.g. when a macro names the operator).
+func hasInclude(line string) (what, header string, ok bool) {
+	for i := 0; i < len(line); i++ {
+		if i > 0 && isIdentChar(line[i-1]) {
+			continue
+		}
+		for _, op := range hasIncludeOps {
+			if !strings.HasPrefix(line[i:], op) || i+len(op) < len(line) && isIdentChar(line[i+len(op)]) {
+				continue
+			}
+			rest := strings.TrimLeft(line[i+len(op):], " \t\f\v")
+			if inner, found := strings.CutPrefix(rest, "("); found {
+				rest = strings.TrimLeft(inner, " \t\f\v")
+			}
+			switch {
+			case strings.HasPrefix(rest, "<") && strings.IndexByte(rest, '>') > 0:
+				rest = rest[:strings.IndexByte(rest, '>')+1]
+			case strings.HasPrefix(rest, `"`) && strings.IndexByte(rest[1:], '"') >= 0:
+				rest = rest[:strings.IndexByte(rest[1:], '"')+2]
+			default:
+				rest = strings.TrimSpace(rest)
+			}
+			return op, rest, true
+		}
+	}
+	return "", "", false
+}
+
+func isIdentChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // spliceLines joins lines ending in a backslash with the next, as the
@@ -95,9 +144,10 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// includeDirective returns the header of an include-like directive as
-// written (<x.h>, "x.h" or a macro) and whether line is one.
-func includeDirective(line string) (string, bool) {
+// includeDirective returns the directive ("#include", "#embed"...) and the
+// header of an include-like directive as written (<x.h>, "x.h" or a macro),
+// and whether line is one.
+func includeDirective(line string) (what, header string, ok bool) {
 	l := strings.TrimLeft(line, " \t\f\v")
 	switch {
 	case strings.HasPrefix(l, "#"):
@@ -105,7 +155,7 @@ func includeDirective(line string) (string, bool) {
 	case strings.HasPrefix(l, "%:"): // digraph for #
 		l = l[2:]
 	default:
-		return "", false
+		return "", "", false
 	}
 	l = strings.TrimLeft(l, " \t\f\v")
 	n := 0
@@ -115,15 +165,15 @@ func includeDirective(line string) (string, bool) {
 	switch l[:n] {
 	case "include", "include_next", "import", "embed":
 	default:
-		return "", false
+		return "", "", false
 	}
 	rest := strings.TrimSpace(l[n:])
 	if strings.HasPrefix(rest, "<") {
 		if end := strings.IndexByte(rest, '>'); end > 0 {
-			return rest[:end+1], true
+			return "#" + l[:n], rest[:end+1], true
 		}
 	}
-	return rest, true
+	return "#" + l[:n], rest, true
 }
 
 func headerAllowed(header string) bool {

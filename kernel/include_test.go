@@ -37,6 +37,15 @@ func TestCheckIncludes(t *testing.T) {
 		{"empty", "#include", "#include  is not allowed"},
 		{"char literal then include", "int x = '\\'';\n#include <x.h>", "line 2:"},
 		{"digit separator", "int x = 1'000;\n#include <x.h>", "line 2:"},
+		{"trigraph hash", `??=include "/etc/passwd"`, `#include "/etc/passwd"`},
+		{"trigraph continuation", "#??/\ninclude </etc/passwd>", "line 1: #include </etc/passwd>"},
+		{"question marks in a string", `const char* s = "what??";`, ""},
+		{"has_include of an allowed header", "#if __has_include(<cuda_fp16.h>)\n#include <cuda_fp16.h>\n#endif", ""},
+		{"has_include of a host file", `#if __has_include("/etc/shadow")`, `line 1: __has_include "/etc/shadow" is not allowed`},
+		{"has_include_next", "#if __has_include_next(<stdio.h>)", "__has_include_next <stdio.h>"},
+		{"has_include through a macro", "#define PROBE __has_include\n#if PROBE(<x.h>)", "line 1: __has_include  is not allowed"},
+		{"has_embed", `#if __has_embed("/etc/hostname")`, `__has_embed "/etc/hostname"`},
+		{"identifier containing has_include", "int my__has_include_count = 0;", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := CheckIncludes("cuda", tc.source)
@@ -54,7 +63,8 @@ func TestCheckIncludes(t *testing.T) {
 }
 
 func TestOpenCLAllowsNoInclude(t *testing.T) {
-	for _, src := range []string{"#include <cuda_fp16.h>", "#include \"/etc/passwd\"", "  #  include <stdio.h>"} {
+	for _, src := range []string{"#include <cuda_fp16.h>", "#include \"/etc/passwd\"", "  #  include <stdio.h>",
+		"??=include \"/etc/passwd\"", "#if __has_include(<stdio.h>)\n#endif"} {
 		if err := CheckIncludes("opencl", src); err == nil || !strings.Contains(err.Error(), "self-contained") {
 			t.Errorf("CheckIncludes(opencl, %q) = %v", src, err)
 		}

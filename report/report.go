@@ -82,7 +82,7 @@ func Summarize(s *session.Session, path string) Summary {
 	sum := Summary{
 		SessionPath: path, SessionID: m.SessionID, Target: m.TargetName, Backend: m.LLMBackend,
 		Device: m.DeviceChip, Dialect: string(m.Dialect), Steps: m.TotalSteps, Candidates: m.TotalCandidates,
-		Evaluated: m.TotalEvaluated, BaselineUs: m.BaselineUs, BestNodeID: m.BestNodeID,
+		Evaluated: m.TotalEvaluated, BaselineUs: m.BaselineUs, BestNodeID: s.TreeData.Best().NodeID,
 		BestSpeedup: m.BestSpeedup, BestReward: m.BestReward, Failures: Failures(s),
 		InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, CostUSD: m.CostUSD, StopReason: m.StopReason,
 	}
@@ -91,7 +91,7 @@ func Summarize(s *session.Session, path string) Summary {
 	}
 	for _, n := range Ranked(s) {
 		r := n.EvalResult
-		sum.Top = append(sum.Top, Entry{NodeID: n.NodeID, Step: n.Step, Speedup: r.Speedup, Reward: r.Reward,
+		sum.Top = append(sum.Top, Entry{NodeID: n.NodeID, Step: stepOf(n), Speedup: r.Speedup, Reward: r.Reward,
 			MedianUs: r.MedianUs, Reasoning: n.Candidate.LLMReasoning, Shapes: r.Shapes})
 	}
 	return sum
@@ -100,25 +100,27 @@ func Summarize(s *session.Session, path string) Summary {
 // Print writes the terminal report with the top n candidates.
 func Print(w io.Writer, s *session.Session, n int) {
 	sum := Summarize(s, "")
-	fmt.Fprintf(w, "Target %s on %s (%s), generator %s, session %s\n", sum.Target, sum.Device, sum.Dialect, sum.Backend, sum.SessionID)
+	fmt.Fprintf(w, "Target %s on %s (%s), generator %s, session %s\n", sum.Target, sum.Device, dialectName(sum.Dialect), sum.Backend, sum.SessionID)
 	fmt.Fprintf(w, "%d steps, %d candidates, %d evaluated; seed %.2f us at the largest shape\n",
 		sum.Steps, sum.Candidates, sum.Evaluated, sum.BaselineUs)
 	fmt.Fprintf(w, "Best: %s, %.3fx (geometric mean over shapes), reward %.3f\n", sum.BestNodeID, sum.BestSpeedup, sum.BestReward)
+	rv := rowVar(sum.Target)
 	if len(sum.BestShapes) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "rows\tmedian us\tp10\tp90\tseed us\tspeedup\tGB/s\t% copy BW\t")
+		fmt.Fprintf(tw, "%s\tmedian us\tp10\tp90\tseed us\tspeedup\tpaired p10-p90\tGB/s\t%% copy BW\t\n", rv)
 		for _, sh := range sum.BestShapes {
-			fmt.Fprintf(tw, "%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.3fx\t%.1f\t%s\t\n", sh.Rows, sh.MedianUs, sh.P10Us, sh.P90Us,
-				sh.SeedMedianUs, sh.Speedup, sh.GBs, pct(sh.PctCopyBW))
+			fmt.Fprintf(tw, "%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.3fx\t%.3f-%.3f\t%.1f\t%s\t\n", sh.Rows, sh.MedianUs, sh.P10Us, sh.P90Us,
+				sh.SeedMedianUs, sh.Speedup, sh.SpeedupP10, sh.SpeedupP90, sh.GBs, pct(sh.PctCopyBW))
 		}
 		tw.Flush()
 	}
 	if len(sum.Top) > 0 {
 		fmt.Fprintln(w, "\nTop candidates:")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "node\tstep\tspeedup\treward\tmedian us\tstrategy")
+		fmt.Fprintf(tw, "node\tstep\tspeedup\treward\tmedian us\tper shape%s\tstrategy\n", shapeRows(rv, sum.Top[0].Shapes))
 		for _, e := range sum.Top[:min(n, len(sum.Top))] {
-			fmt.Fprintf(tw, "%s\t%d\t%.3fx\t%.3f\t%.2f\t%s\n", e.NodeID, e.Step, e.Speedup, e.Reward, e.MedianUs, oneLine(e.Reasoning, 70))
+			fmt.Fprintf(tw, "%s\t%d\t%.3fx\t%.3f\t%.2f\t%s\t%s\n", e.NodeID, e.Step, e.Speedup, e.Reward, e.MedianUs,
+				shapeSpeedups(e.Shapes), oneLine(e.Reasoning, 90))
 		}
 		tw.Flush()
 	}
@@ -136,6 +138,44 @@ func Print(w io.Writer, s *session.Session, n int) {
 	if sum.StopReason != "" {
 		fmt.Fprintf(w, "Stopped: %s\n", sum.StopReason)
 	}
+}
+
+// shapeRows names the row counts of a result's shapes: " (B=1,4,16,4096)",
+// or nothing without shapes.
+func shapeRows(rowVar string, shapes []eval.ShapeResult) string {
+	var out []string
+	for _, s := range shapes {
+		out = append(out, fmt.Sprint(s.Rows))
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + rowVar + "=" + strings.Join(out, ",") + ")"
+}
+
+// stepOf is the step that made a node. ZMLX's nodes have no step; their
+// generation is that step.
+func stepOf(n *search.Node) int { return max(n.Step, n.Candidate.Generation) }
+
+// dialectName names a session's kernel language; ZMLX's sessions have none
+// recorded, and are Metal.
+func dialectName(d string) string {
+	if d == "" {
+		return "metal"
+	}
+	return d
+}
+
+// shapeSpeedups lists a result's per-shape speedups: "1.00 0.98 1.21".
+func shapeSpeedups(shapes []eval.ShapeResult) string {
+	var out []string
+	for _, s := range shapes {
+		out = append(out, fmt.Sprintf("%.2f", s.Speedup))
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, " ")
 }
 
 func pct(v float64) string {

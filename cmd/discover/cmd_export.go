@@ -1,22 +1,37 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"discover/export"
 	"discover/session"
+	"discover/target"
 )
 
 func newExportCommand() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:     "export SESSION -o FILE",
-		Short:   "Write the best kernel of a session to a file",
-		Long:    "Write the source of the best correct kernel of a session to a file.\n\n" + exitCodesHelp,
-		Example: "  discover export discover_sessions/rmsnorm_session.json -o kernels/rmsnorm.cl",
-		Args:    cobra.ExactArgs(1),
+		Use:   "export SESSION -o FILE",
+		Short: "Write the best kernel of a session as a standalone file with a manifest",
+		Long: `Write the best correct kernel of a session to FILE (.cl for OpenCL, .cu for
+CUDA; another extension is refused) with a provenance header comment (target,
+dims, dtype, device, per-shape speedup, session id, date) and defaults for the
+dims, and FILE.json, a manifest that lets any program run it without this
+project: entry name, arguments in order (name, buffer or scalar, dtype, input
+or output, shape in terms of B and the dims), compile-time defines and flags,
+the work-group size and the grid as expressions of B with the rule that turns
+them into a launch, and the measured per-shape results.
+
+` + exitCodesHelp,
+		Example: `  discover export discover_sessions/rmsnorm_session.json -o kernels/rmsnorm.cl
+  discover export discover_sessions/autorun/glm_rmsnorm_claude/glm_rmsnorm_session.json -o glm_rmsnorm.cu`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output == "" {
 				return usagef("-o FILE is required")
@@ -25,14 +40,21 @@ func newExportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			best := s.TreeData.Best()
-			if err := session.WriteFileAtomic(output, []byte(best.Candidate.Spec.Source)); err != nil {
-				return fmt.Errorf("write %s: %w", output, err)
+			t, ok := target.Lookup(s.Metadata.TargetName)
+			if !ok {
+				return fmt.Errorf("%s: target %q is not one of this build's: %s", args[0], s.Metadata.TargetName, strings.Join(target.Names(), ", "))
 			}
-			fmt.Fprintf(os.Stderr, "wrote %s (node %s, %.3fx)\n", output, best.NodeID, s.Metadata.BestSpeedup)
+			m, err := export.Write(output, s, t, time.Now())
+			if errors.Is(err, export.ErrExtension) {
+				return usageError{err}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "wrote %s and %s.json (node %s, %.3fx over the seed)\n", output, output, m.Provenance.NodeID, m.Speedup)
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "file to write")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "kernel file to write (.cl or .cu, by the session's dialect)")
 	return cmd
 }

@@ -26,6 +26,7 @@ func newListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the targets: kernel, dims, model family, seed dialects",
+		Long:    "List the targets: kernel, dims, model family, seed dialects.\n\n" + exitCodesHelp,
 		Example: "  discover list\n  discover list --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 
 	"github.com/spf13/cobra"
 
@@ -38,4 +40,15 @@ func newWorkerCommand() *cobra.Command {
 	cmd.Flags().StringVar(&targetName, "target", "", "target to evaluate")
 	cmd.Flags().StringVar(&deviceName, "device", "auto", "device: auto, cuda or opencl")
 	return cmd
+}
+
+// workerCommand re-executes this binary as the worker of one target.
+func workerCommand(targetName, deviceName string) (eval.WorkerCommand, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable for the worker: %w", err)
+	}
+	return func(ctx context.Context) *exec.Cmd {
+		return exec.CommandContext(ctx, exe, "worker", "--target", targetName, "--device", deviceName)
+	}, nil
 }

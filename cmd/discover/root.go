@@ -22,9 +22,11 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0    success
-  1    failure (a search that could not run or stopped on an error, a bad session file)
-  2    usage error (unknown target or command, bad flag value)
-  130  interrupted (Ctrl-C); the session was saved first`
+  1    failure (a search that could not run or stopped on an error, an autorun
+       with a failed pair, a bad session or pack file)
+  2    usage error (unknown target, generator or command, bad flag value, an
+       export file name that does not match the kernel's language)
+  130  interrupted (Ctrl-C); the session was saved first (Ctrl-C twice: at once)`
 
 // usageError marks an error as the user's invocation: exit code 2.
 type usageError struct{ err error }
@@ -48,7 +50,8 @@ and a PUCT tree picks which kernel to improve next.
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newListCommand(), newSearchCommand(), newReportCommand(), newExportCommand(), newWorkerCommand())
+	root.AddCommand(newListCommand(), newSearchCommand(), newAutorunCommand(), newCompareCommand(), newReportCommand(),
+		newExportCommand(), newPackCommand(), newBenchCommand(), newWorkerCommand())
 	return root
 }
 
