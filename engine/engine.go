@@ -166,7 +166,7 @@ func runStep(ctx context.Context, cfg Config, s *session.Session, gen llm.Genera
 		rec.Seconds = time.Since(start).Seconds()
 		return rec, nil
 	}
-	rec.Variants = len(resp.Variants)
+	rec.Variants, rec.Malformed = len(resp.Variants), resp.Malformed
 	variants := resp.Variants
 	if limit := MaxVariants(cfg.CandidatesPerStep); len(variants) > limit {
 		rec.Skipped = len(variants) - limit

@@ -80,7 +80,7 @@ func (c *chat) Generate(ctx context.Context, req Request) (Response, error) {
 		return resp, fmt.Errorf("%s: %w%s; %d malformed %s; the answer begins %q",
 			c.name, ErrNoVariants, why, malformed, plural(malformed, "block", "blocks"), redact(oneLine(out.text, 200)))
 	}
-	resp.Variants = variants
+	resp.Variants, resp.Malformed = variants, malformed
 	return resp, nil
 }
 

@@ -68,6 +68,8 @@ type Response struct {
 	Variants []Variant
 	Raw      string
 	Usage    Usage
+	// Malformed counts answer blocks that held no usable SOURCE.
+	Malformed int
 }
 
 // Generator writes kernel variants.

@@ -46,6 +46,6 @@ func (r *Replay) Generate(ctx context.Context, req Request) (Response, error) {
 	}
 	raw := r.responses[r.next]
 	r.next++
-	variants, _ := Parse(raw)
-	return Response{Variants: variants, Raw: raw, Usage: Usage{Backend: "replay"}}, nil
+	variants, malformed := Parse(raw)
+	return Response{Variants: variants, Raw: raw, Usage: Usage{Backend: "replay"}, Malformed: malformed}, nil
 }

@@ -128,6 +128,9 @@ func (s *Session) Refresh() {
 	}
 	m.InputTokens, m.OutputTokens, m.CostUSD = 0, 0, 0
 	for _, st := range s.Steps {
+		if st.Usage.Model != "" {
+			m.Model = st.Usage.Model
+		}
 		m.InputTokens += st.Usage.InputTokens
 		m.OutputTokens += st.Usage.OutputTokens
 		if st.Usage.CostUSD != nil {
