@@ -71,7 +71,7 @@ func (s *Supervisor) start(ctx context.Context) error {
 	output := &outputBuffer{}
 	cmd.Stdout = output // kernel printf; kept only for a crash report
 	cmd.Stderr = output
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = workerProcAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -131,7 +131,9 @@ func (s *Supervisor) Evaluate(ctx context.Context, spec kernel.Spec, nonce uint6
 	line, _ := json.Marshal(request{ID: s.nextID, Spec: spec, Nonce: nonce})
 	started := time.Now()
 	// A crash report shows what this candidate printed, not what the
-	// candidates before it did on the same worker.
+	// candidates before it did on the same worker. (Output still in the
+	// pipe when the previous answer came may land after this; a kernel
+	// prints while it runs, long before its result is checked and sent.)
 	w.output.reset()
 	if _, err := w.requests.Write(append(line, '\n')); err != nil {
 		s.discard()

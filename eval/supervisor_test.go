@@ -24,6 +24,10 @@ func TestMain(m *testing.M) {
 		fakeWorker()
 		return
 	}
+	if os.Getenv("DISCOVER_FAKE_PARENT") == "1" {
+		fakeParent()
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -39,6 +43,11 @@ func fakeWorker() {
 		}
 		res := Result{Compiled: true, Correct: true, Reward: 1.5, Speedup: 1.5, Detail: fmt.Sprint(os.Getpid())}
 		switch req.Spec.Source {
+		case "print":
+			// A kernel prints while it runs, well before its result is
+			// checked and sent.
+			fmt.Println("printed by an earlier candidate")
+			time.Sleep(100 * time.Millisecond)
 		case "hang":
 			time.Sleep(time.Hour)
 		case "crash":
@@ -105,8 +114,11 @@ func TestSupervisorSurvivesHangsCrashesAndLostContexts(t *testing.T) {
 			first = after
 		})
 	}
+	eval("print")
 	if res := eval("crash"); !strings.Contains(res.Detail, "kernel printf before the crash") {
 		t.Errorf("crash report lacks the worker's last output: %q", res.Detail)
+	} else if strings.Contains(res.Detail, "earlier candidate") {
+		t.Errorf("crash report shows what an earlier candidate printed: %q", res.Detail)
 	}
 }
 

@@ -30,6 +30,14 @@ const GridRule = "evaluate each global expression with integer arithmetic (/ tru
 	"the dims and LOCAL (local[0]); round each dimension up to a multiple of local in that dimension. " +
 	"OpenCL: that is the global work size. CUDA: launch global/local blocks of local threads."
 
+// Layout is how buffers hold their tensors.
+const Layout = "each buffer is a contiguous row-major array of its dtype (4-byte elements), shaped as its shape says; " +
+	"the scalar is passed by value"
+
+// ToleranceRule is how outputs were checked against the float64 reference.
+const ToleranceRule = "|out - ref| <= atol * max|ref| + rtol * |ref| elementwise, per output (max over that output); " +
+	"NaN and Inf never pass; integer outputs must match exactly"
+
 // Manifest says how to compile and launch an exported kernel, for a program
 // that has only the source file and this manifest.
 type Manifest struct {
@@ -48,11 +56,14 @@ type Manifest struct {
 	Defines    []device.Define  `json:"defines"`
 	Flags      []string         `json:"compiler_flags"`
 	Args       []Arg            `json:"args"`
+	Layout     string           `json:"layout"`
 	Launch     Launch           `json:"launch"`
 	Tolerance  target.Tolerance `json:"tolerance"`
-	Shapes     []Shape          `json:"shapes"`
-	Speedup    float64          `json:"speedup"` // geometric mean over Shapes
-	Provenance Provenance       `json:"provenance"`
+	// ToleranceRule says how Tolerance applies.
+	ToleranceRule string     `json:"tolerance_rule"`
+	Shapes        []Shape    `json:"shapes"`
+	Speedup       float64    `json:"speedup"` // geometric mean over Shapes
+	Provenance    Provenance `json:"provenance"`
 }
 
 // Arg is one kernel argument, in order.
@@ -121,12 +132,12 @@ func Ext(d device.Dialect) (string, error) {
 	return "", fmt.Errorf("%w: kernels in dialect %q; only opencl and cuda kernels can be exported", ErrNotExportable, d)
 }
 
-// DType is the element type a kernel is keyed by: its first input's (the
+// dtypeOf is the element type a kernel is keyed by: its first input's (the
 // activations; an index output such as top-k's does not change it).
-func DType(t *target.Target) target.DType { return t.Inputs[0].DType }
+func dtypeOf(t *target.Target) target.DType { return t.Inputs[0].DType }
 
-// Dialect is the kernel language of a session's node.
-func Dialect(s *session.Session, n *search.Node) device.Dialect {
+// dialectOf is the kernel language of a session's node.
+func dialectOf(s *session.Session, n *search.Node) device.Dialect {
 	if d := n.Candidate.Spec.Dialect; d != "" {
 		return device.Dialect(d)
 	}
@@ -141,7 +152,7 @@ func NewManifest(s *session.Session, t *target.Target, n *search.Node, now time.
 	if !n.Evaluated() || !n.EvalResult.Correct {
 		return nil, fmt.Errorf("%w: node %s has no correct result", ErrNotExportable, n.NodeID)
 	}
-	dialect := Dialect(s, n)
+	dialect := dialectOf(s, n)
 	if _, err := Ext(dialect); err != nil {
 		return nil, err
 	}
@@ -152,8 +163,8 @@ func NewManifest(s *session.Session, t *target.Target, n *search.Node, now time.
 	spec := n.Candidate.Spec
 	m := &Manifest{
 		Format: Format, Target: t.Name, Description: t.Description, Math: t.Math, Model: t.Model,
-		Dialect: dialect, Entry: t.Entry, DType: DType(t), RowVar: t.RowVar, Dims: t.Dims,
-		Defines: t.Defines(), Flags: flags(dialect), Tolerance: t.Tolerance,
+		Dialect: dialect, Entry: t.Entry, DType: dtypeOf(t), RowVar: t.RowVar, Dims: t.Dims,
+		Defines: t.Defines(), Flags: flags(dialect), Layout: Layout, Tolerance: t.Tolerance, ToleranceRule: ToleranceRule,
 		Speedup: n.EvalResult.Speedup,
 		Launch:  launch(spec, seed, t),
 		Provenance: Provenance{
@@ -243,9 +254,9 @@ func flags(d device.Dialect) []string {
 	return []string{"-cl-std=CL1.2"}
 }
 
-// Header is the provenance comment put before the exported source, followed
+// header is the provenance comment put before the exported source, followed
 // by defaults for the dims so the file compiles on its own.
-func Header(m *Manifest, manifestFile string) string {
+func header(m *Manifest, manifestFile string) string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, "// "+format+"\n", args...) }
 	line("%s: %s", m.Target, m.Description)
@@ -289,11 +300,11 @@ func Write(path string, s *session.Session, t *target.Target, now time.Time) (*M
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckExt(path, m.Dialect); err != nil {
+	if err := checkExt(path, m.Dialect); err != nil {
 		return nil, err
 	}
 	m.SourceFile = filepath.Base(path)
-	source := Header(m, filepath.Base(path)+".json") + "\n" + best.Candidate.Spec.Source
+	source := header(m, filepath.Base(path)+".json") + "\n" + best.Candidate.Spec.Source
 	if !strings.HasSuffix(source, "\n") {
 		source += "\n"
 	}
@@ -314,8 +325,8 @@ func Write(path string, s *session.Session, t *target.Target, now time.Time) (*M
 // the kernel's dialect.
 var ErrExtension = errors.New("wrong file extension")
 
-// CheckExt refuses a file name whose extension is not the dialect's.
-func CheckExt(path string, d device.Dialect) error {
+// checkExt refuses a file name whose extension is not the dialect's.
+func checkExt(path string, d device.Dialect) error {
 	want, err := Ext(d)
 	if err != nil {
 		return err

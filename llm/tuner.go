@@ -57,7 +57,9 @@ func (g *Tuner) Generate(ctx context.Context, req Request) (Response, error) {
 	}
 	draws := b.want / 4 // "a few"
 	if !ok {
-		parent = s.canon(s.fam.defaults(s))
+		if parent, ok = s.start(); !ok {
+			return Response{}, fmt.Errorf("tuner: no %s template fits device %s", s.t.Name, req.Device.Name)
+		}
 		if b.propose(parent, "default point") {
 			draws = b.want - 1
 		}

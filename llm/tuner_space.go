@@ -162,6 +162,29 @@ func (s *space) dim(name string) int {
 	panic(fmt.Sprintf("tuner: target %s has no dim %s", s.t.Name, name))
 }
 
+// start is the family's default point on this target, or where that is
+// invalid (other dims, a smaller device), the valid point fewest knob
+// moves away from it.
+func (s *space) start() (point, bool) {
+	first := s.canon(s.fam.defaults(s))
+	seen := map[string]bool{s.format(first): true}
+	for queue := []point{first}; len(queue) > 0; queue = queue[1:] {
+		p := queue[0]
+		if s.valid(p) {
+			return p, true
+		}
+		for _, k := range s.fam.knobs {
+			for _, v := range k.values {
+				if q := s.canon(p.with(k.name, v)); !seen[s.format(q)] {
+					seen[s.format(q)] = true
+					queue = append(queue, q)
+				}
+			}
+		}
+	}
+	return nil, false
+}
+
 // defaultReduce is the dialect's best reduction: shuffles where they exist.
 func (s *space) defaultReduce() string {
 	if s.dialect == device.CUDA {
@@ -395,12 +418,15 @@ var rmsnormFamily = &family{
 	},
 	plan: func(s *space, p point) (*plan, error) {
 		d, tpr, rpb, vec := s.dim("D"), p.int("tpr"), p.int("rpb"), p.int("vec")
-		if d%(tpr*vec) != 0 {
-			return nil, fmt.Errorf("tpr %d x vec %d does not divide D=%d", tpr, vec, d)
-		}
-		nvec := d / (tpr * vec)
-		if p["cache"] == "regs" && nvec*vec > maxFloats {
-			return nil, fmt.Errorf("a row slice of %d floats per work-item is too many registers", nvec*vec)
+		switch {
+		case d%vec != 0:
+			return nil, fmt.Errorf("vec %d does not divide D=%d", vec, d)
+		case tpr*vec > d:
+			return nil, fmt.Errorf("tpr %d x vec %d is wider than D=%d", tpr, vec, d)
+		case p["cache"] == "regs" && d%(tpr*vec) != 0:
+			return nil, fmt.Errorf("cache=regs needs tpr %d x vec %d to divide D=%d", tpr, vec, d)
+		case p["cache"] == "regs" && d/tpr > maxFloats:
+			return nil, fmt.Errorf("a row slice of %d floats per work-item is too many registers", d/tpr)
 		}
 		tpb := tpr * rpb
 		pl := &plan{tpb: tpb, grid: s.rowsGrid(rpb)}
@@ -410,11 +436,11 @@ var rmsnormFamily = &family{
 		pl.def("TPR", tpr)
 		pl.def("RPB", rpb)
 		pl.def("VEC", vec)
-		pl.def("NVEC", nvec)
 		pl.def("RED", red)
 		pl.n["UNROLL"] = p.int("unroll")
 		keep := "re-read for the scaling pass"
 		if p["cache"] == "regs" {
+			pl.def("NVEC", d/(tpr*vec))
 			keep = "kept in registers"
 		}
 		pl.summary = fmt.Sprintf("%d work-items per row x %d rows per group, %s loads, row %s, %s reduction",
@@ -430,8 +456,13 @@ var rmsnormFamily = &family{
 var topkFamily = &family{
 	knobs: []knob{knobAlgo, knobTPR, knobRPB, knobVec, knobReduce, knobFast},
 	defaults: func(s *space) point {
-		return point{"algo": "thread", "tpr": "1", "rpb": "128", "vec": strconv.Itoa(widest(s.dim("E"), 4)),
-			"reduce": s.defaultReduce(), "fast": "0"}
+		// Up to a warp per row, each lane holding one vector of up to
+		// float2, 128 work-items per group.
+		e := s.dim("E")
+		vec := widest(e, max(1, min(e/32, 2)))
+		tpr := widest(e/vec, 32)
+		return point{"algo": "argmax", "tpr": strconv.Itoa(tpr), "rpb": strconv.Itoa(max(1, 128/tpr)),
+			"vec": strconv.Itoa(vec), "reduce": s.defaultReduce(), "fast": "0"}
 	},
 	canon: func(s *space, p point) {
 		if p["algo"] == "thread" {

@@ -49,6 +49,9 @@ func TestTunerSpaces(t *testing.T) {
 				if _, err := s.check(def); err != nil {
 					t.Fatalf("default point %s: %v", s.format(def), err)
 				}
+				if start, _ := s.start(); s.format(start) != s.format(def) {
+					t.Fatalf("start %s is not the default %s", s.format(start), s.format(def))
+				}
 				nb := s.neighbours(def)
 				if len(nb) < 3 {
 					t.Errorf("default point has %d neighbours", len(nb))
@@ -91,6 +94,47 @@ func TestTunerSpaces(t *testing.T) {
 				}
 				t.Logf("%d points; default %s with %d neighbours", len(all), s.format(def), len(nb))
 			})
+		}
+	}
+}
+
+// TestTunerOtherDims starts every family on the dims of other models
+// (targets will come from config.json files): there is always a valid
+// start with neighbours.
+func TestTunerOtherDims(t *testing.T) {
+	cases := []struct {
+		target string
+		dims   []target.Dim
+	}{
+		{"rmsnorm", []target.Dim{{Name: "D", Value: 2880}}},
+		{"rmsnorm", []target.Dim{{Name: "D", Value: 7168}}},
+		{"rmsnorm", []target.Dim{{Name: "D", Value: 896}}},
+		{"fused_swiglu", []target.Dim{{Name: "D", Value: 1407}}},
+		{"moe_combine", []target.Dim{{Name: "D", Value: 7168}, {Name: "K", Value: 8}}},
+		{"moe_combine", []target.Dim{{Name: "D", Value: 2880}, {Name: "K", Value: 32}}},
+		{"topk_gating", []target.Dim{{Name: "E", Value: 160}, {Name: "K", Value: 6}}},
+		{"topk_gating", []target.Dim{{Name: "E", Value: 256}, {Name: "K", Value: 8}}},
+		{"topk_gating", []target.Dim{{Name: "E", Value: 7}, {Name: "K", Value: 2}}},
+		{"ttt_linear_decode", []target.Dim{{Name: "F", Value: 128}}},
+		{"ttt_linear_decode", []target.Dim{{Name: "F", Value: 24}}},
+	}
+	for _, tc := range cases {
+		base, _ := target.Lookup(tc.target)
+		tg := *base
+		tg.Dims = tc.dims
+		for _, d := range dialects {
+			s := newTestSpace(t, &tg, d)
+			p, ok := s.start()
+			if !ok {
+				t.Errorf("%s %v %s: no valid point", tc.target, tc.dims, d)
+				continue
+			}
+			if _, err := s.render(p); err != nil {
+				t.Error(err)
+			}
+			if len(s.neighbours(p)) == 0 {
+				t.Errorf("%s %v %s: start %s has no neighbours", tc.target, tc.dims, d, s.format(p))
+			}
 		}
 	}
 }
@@ -154,7 +198,7 @@ func TestTunerGenerate(t *testing.T) {
 	tg, _ := target.Lookup("glm_rmsnorm")
 	d := device.OpenCL
 	s := newTestSpace(t, tg, d)
-	def := s.canon(s.fam.defaults(s))
+	def, _ := s.start()
 	ctx := context.Background()
 
 	t.Run("from the seed: the default point and random draws", func(t *testing.T) {
@@ -290,7 +334,7 @@ var boundsRows = []int{1, 3, 37, 133}
 // neighbours, and for each value of a categorical knob (the structure: the
 // algorithm, the reduction, the cache) two random points that have it.
 func sample(s *space, r *rand.Rand) []point {
-	def := s.canon(s.fam.defaults(s))
+	def, _ := s.start()
 	out := s.neighbours(def)
 	for _, k := range s.fam.knobs {
 		if k.ordered {
@@ -345,7 +389,8 @@ func TestTunerKernelsCorrectOnOpenCL(t *testing.T) {
 					t.Logf("%s at %v: correct (%.1fs)", s.format(p), tg.Shapes, res.EvalSeconds)
 				}
 			}
-			check(tg, []point{s.canon(s.fam.defaults(s))})
+			def, _ := s.start()
+			check(tg, []point{def})
 			check(&bounds, sample(s, r))
 		})
 	}
@@ -356,8 +401,11 @@ func TestTunerKernelsCorrectOnOpenCL(t *testing.T) {
 // target in DISCOVER_TUNER_SWEEP (comma-separated names) on
 // DISCOVER_TUNER_DEVICE (auto, cuda or opencl; default auto), with the
 // evaluator's default options, and logs the points ranked by reward. With
-// DISCOVER_TUNER_SWEEP_OUT=FILE it also writes every result as TSV. On a
-// machine without Go, build the test binary here and carry it:
+// DISCOVER_TUNER_SWEEP_OUT=FILE it also writes every result as TSV;
+// DISCOVER_TUNER_SWEEP_SHARD=i/n evaluates only every n-th point from the
+// i-th, to split a large space (about a second a point on a GPU) over
+// several runs whose TSVs are then merged. On a machine without Go, build
+// the test binary here and carry it:
 //
 //	CGO_ENABLED=0 go test -c -o tuner.test ./llm
 //	DISCOVER_TUNER_SWEEP=rmsnorm ./tuner.test -test.run TestTunerSweep -test.v -test.timeout 0
@@ -367,6 +415,12 @@ func TestTunerSweep(t *testing.T) {
 		t.Skip("set DISCOVER_TUNER_SWEEP=target[,target...] to sweep the template space")
 	}
 	devName := cmp.Or(os.Getenv("DISCOVER_TUNER_DEVICE"), "auto")
+	shard, shards := 0, 1
+	if v := os.Getenv("DISCOVER_TUNER_SWEEP_SHARD"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d/%d", &shard, &shards); err != nil || shard < 0 || shard >= shards {
+			t.Fatalf("DISCOVER_TUNER_SWEEP_SHARD=%q: want i/n with 0 <= i < n", v)
+		}
+	}
 	var tsv strings.Builder
 	tsv.WriteString("target\trank\tknobs\tcorrect\tfailure\treward\tspeedup\tshape_median_us\n")
 	for _, name := range strings.Split(names, ",") {
@@ -374,8 +428,7 @@ func TestTunerSweep(t *testing.T) {
 		if !ok {
 			t.Fatalf("unknown target %q", name)
 		}
-		rows := sweep(t, devName, tg)
-		def := rows[0].knobs // sweep lists the default first
+		rows, def := sweep(t, devName, tg, shard, shards)
 		slices.SortStableFunc(rows, func(a, b sweepRow) int { return cmp.Compare(b.res.Reward, a.res.Reward) })
 		t.Logf("%s: %d points; ranked by reward (geometric mean of the speedups over %v):", tg.Name, len(rows), tg.Shapes)
 		for i, r := range rows {
@@ -406,9 +459,10 @@ type sweepRow struct {
 	res   eval.Result
 }
 
-// sweep evaluates every point of tg's space, the default first. A sticky
-// device fault fails that point and reopens the device.
-func sweep(t *testing.T, devName string, tg *target.Target) []sweepRow {
+// sweep evaluates every shards-th point of tg's space from the shard-th,
+// and returns them with the default point's knobs. A sticky device fault
+// fails that point and reopens the device.
+func sweep(t *testing.T, devName string, tg *target.Target, shard, shards int) ([]sweepRow, string) {
 	ctx := context.Background()
 	var dev device.Device
 	var ev *eval.Evaluator
@@ -431,14 +485,14 @@ func sweep(t *testing.T, devName string, tg *target.Target) []sweepRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	def := s.canon(s.fam.defaults(s))
-	points := []point{def}
-	for _, p := range s.all() {
-		if s.format(p) != s.format(def) {
+	def, _ := s.start()
+	var points []point
+	for i, p := range s.all() {
+		if i%shards == shard {
 			points = append(points, p)
 		}
 	}
-	t.Logf("%s on %s: sweeping %d points", tg.Name, dev.Info().Name, len(points))
+	t.Logf("%s on %s: sweeping %d points (shard %d/%d)", tg.Name, dev.Info().Name, len(points), shard, shards)
 	var rows []sweepRow
 	for i, p := range points {
 		v, err := s.render(p)
@@ -458,5 +512,5 @@ func sweep(t *testing.T, devName string, tg *target.Target) []sweepRow {
 			t.Logf("%s: %d of %d evaluated", tg.Name, i+1, len(points))
 		}
 	}
-	return rows
+	return rows, s.format(def)
 }

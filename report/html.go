@@ -20,7 +20,7 @@ import (
 var pageSource string
 
 var page = template.Must(template.New("report").
-	Funcs(template.FuncMap{"shapeRows": shapeRows, "shapeSpeedups": shapeSpeedups, "dialectName": dialectName}).
+	Funcs(template.FuncMap{"shapeRows": shapeRows, "shapeSpeedups": shapeSpeedups, "dialectName": DialectName[string]}).
 	Parse(pageSource))
 
 // WriteHTML writes the session's report as one self-contained HTML page

@@ -100,7 +100,7 @@ func Summarize(s *session.Session, path string) Summary {
 // Print writes the terminal report with the top n candidates.
 func Print(w io.Writer, s *session.Session, n int) {
 	sum := Summarize(s, "")
-	fmt.Fprintf(w, "Target %s on %s (%s), generator %s, session %s\n", sum.Target, sum.Device, dialectName(sum.Dialect), sum.Backend, sum.SessionID)
+	fmt.Fprintf(w, "Target %s on %s (%s), generator %s, session %s\n", sum.Target, sum.Device, DialectName(sum.Dialect), sum.Backend, sum.SessionID)
 	fmt.Fprintf(w, "%d steps, %d candidates, %d evaluated; seed %.2f us at the largest shape\n",
 		sum.Steps, sum.Candidates, sum.Evaluated, sum.BaselineUs)
 	fmt.Fprintf(w, "Best: %s, %.3fx (geometric mean over shapes), reward %.3f\n", sum.BestNodeID, sum.BestSpeedup, sum.BestReward)
@@ -157,13 +157,13 @@ func shapeRows(rowVar string, shapes []eval.ShapeResult) string {
 // generation is that step.
 func stepOf(n *search.Node) int { return max(n.Step, n.Candidate.Generation) }
 
-// dialectName names a session's kernel language; ZMLX's sessions have none
+// DialectName names a session's kernel language; ZMLX's sessions have none
 // recorded, and are Metal.
-func dialectName(d string) string {
+func DialectName[D ~string](d D) string {
 	if d == "" {
 		return "metal"
 	}
-	return d
+	return string(d)
 }
 
 // shapeSpeedups lists a result's per-shape speedups: "1.00 0.98 1.21".

@@ -85,7 +85,7 @@ func (o autorunOptions) pairs() ([]*target.Target, []string, error) {
 			return nil, nil, err
 		}
 		// Building it checks its options (an API key, --replay) before hours of searching.
-		if _, err := llm.New(b, llm.Options{Model: o.model, ReplayFile: o.replay}); err != nil {
+		if _, err := llm.New(b, o.llmOptions()); err != nil {
 			return nil, nil, usageError{fmt.Errorf("--backends %s: %w", b, err)}
 		}
 		if !slices.Contains(backends, b) {

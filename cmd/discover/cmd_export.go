@@ -36,13 +36,9 @@ them into a launch, and the measured per-shape results.
 			if output == "" {
 				return usagef("-o FILE is required")
 			}
-			s, err := session.Load(args[0])
+			s, t, err := loadSessionTarget(args[0])
 			if err != nil {
 				return err
-			}
-			t, ok := target.Lookup(s.Metadata.TargetName)
-			if !ok {
-				return fmt.Errorf("%s: target %q is not one of this build's: %s", args[0], s.Metadata.TargetName, strings.Join(target.Names(), ", "))
 			}
 			m, err := export.Write(output, s, t, time.Now())
 			if errors.Is(err, export.ErrExtension) {
@@ -57,4 +53,18 @@ them into a launch, and the measured per-shape results.
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "kernel file to write (.cl or .cu, by the session's dialect)")
 	return cmd
+}
+
+// loadSessionTarget loads a session and looks up its target, which export
+// and packs need for the kernel's arguments and dims.
+func loadSessionTarget(path string) (*session.Session, *target.Target, error) {
+	s, err := session.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, ok := target.Lookup(s.Metadata.TargetName)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: target %q is not one of this build's: %s", path, s.Metadata.TargetName, strings.Join(target.Names(), ", "))
+	}
+	return s, t, nil
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"discover/pack"
-	"discover/session"
-	"discover/target"
 )
 
 const packHelp = `A kernel pack holds the fastest correct kernel per (target, dialect, device
@@ -62,13 +60,9 @@ speedup at that shape goes into PACK, replacing a slower entry of the same key.
 			}
 			kept, offered := 0, 0
 			for _, path := range args {
-				s, err := session.Load(path)
+				s, t, err := loadSessionTarget(path)
 				if err != nil {
 					return err
-				}
-				t, ok := target.Lookup(s.Metadata.TargetName)
-				if !ok {
-					return fmt.Errorf("%s: target %q is not one of this build's", path, s.Metadata.TargetName)
 				}
 				entries, err := pack.FromSession(s, t, time.Now())
 				if err != nil {

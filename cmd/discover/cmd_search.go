@@ -226,7 +226,7 @@ func runOne(ctx context.Context, o runOptions, job searchJob) (*session.Session,
 	info := sup.Info()
 	if job.resumed != nil && job.resumed.Metadata.Dialect != info.API {
 		return nil, fmt.Errorf("cannot resume: the session's kernels are %q but device %s compiles %s (the file was left as it is)",
-			dialectName(job.resumed.Metadata.Dialect), info.Name, info.API)
+			report.DialectName(job.resumed.Metadata.Dialect), info.Name, info.API)
 	}
 	fmt.Fprintf(os.Stderr, "device: %s (%s, %d compute units, copy bandwidth %.0f GB/s)\n",
 		info.Name, info.API, info.ComputeUnits, info.CopyBandwidthGBs)
@@ -245,11 +245,4 @@ func writeJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func dialectName[D ~string](d D) string {
-	if d == "" {
-		return "metal (ZMLX)"
-	}
-	return string(d)
 }

@@ -74,6 +74,9 @@ func run(args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	if errors.Is(err, context.Canceled) {
+		return exitInterrupted // the interrupt handler has said so already
+	}
 	// cobra's suggestion comes on lines of its own; keep the error one line.
 	msg := strings.TrimSpace(strings.Replace(err.Error(), "\n\nDid you mean this?\n\t", "; did you mean ", 1))
 	fmt.Fprintln(os.Stderr, "discover: "+strings.ReplaceAll(msg, "\n\t", ", "))
