@@ -82,8 +82,6 @@ func run(args []string) int {
 	fmt.Fprintln(os.Stderr, "discover: "+strings.ReplaceAll(msg, "\n\t", ", "))
 	var ue usageError
 	switch {
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
 	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command"),
 		strings.HasPrefix(err.Error(), "accepts "), strings.HasPrefix(err.Error(), "requires "):
 		return exitUsage
