@@ -149,6 +149,14 @@ func (s *Supervisor) Evaluate(ctx context.Context, spec kernel.Spec, nonce uint6
 		return r.Result, nil
 	case <-w.done:
 		s.discard()
+		// A worker that answers and then exits (a lost context) may have
+		// both ready by the time we look: its answer is pushed before done
+		// is closed, so it is here if it was sent.
+		select {
+		case r := <-w.responses:
+			return r.Result, nil
+		default:
+		}
 		return s.crashed(w, started), nil
 	case <-timer.C:
 		s.discard()

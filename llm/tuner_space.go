@@ -33,25 +33,31 @@ func choice(name string, vs ...string) knob { return knob{name: name, values: vs
 
 // Knobs shared by several families.
 var (
-	knobTPB    = numeric("tpb", 32, 64, 128, 256, 512, 1024)                      // work-items per group
-	knobTPR    = numeric("tpr", 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)      // work-items per row
-	knobRPB    = numeric("rpb", 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)      // rows per group
-	knobVec    = numeric("vec", 1, 2, 4)                                          // floats per load and store
-	knobIPT    = numeric("ipt", 1, 2, 4, 8)                                       // vectors per work-item
-	knobUnroll = numeric("unroll", 1, 2, 4, 8)                                    // unroll of the streaming loop
-	knobFast   = numeric("fast", 0, 1)                                            // native_exp / __expf
-	knobReduce = choice("reduce", "tree", "shfl")                                 // local-memory tree or warp shuffle
-	knobSlices = numeric("slices", 1, 2, 4, 8, 16, 32, 64)                        // ttt: slices of W's rows per group
-	knobCache  = choice("cache", "reload", "regs")                                // re-read the row, or keep it in registers
-	knobTTTC   = choice("cache", "reload", "regs", "prefetch")                    // ttt: prefetch also loads W_grad early
-	knobAlgo   = choice("algo", "thread", "rank", "argmax")                       // topk: see topkFamily
-	minTPB     = 32                                                               // a warp: shuffles assume whole warps
-	maxFloats  = 64                                                               // floats a work-item holds by design
-	cudaShared = 48 << 10                                                         // static __shared__ limit per block
-	defaultMem = 32 << 10                                                         // local memory when the device does not say
-	maxGroup   = 1024                                                             // preferred cap, even where PoCL allows 4096
-	knobLine   = regexp.MustCompile(`tuner ([a-z_]+): ((?:[a-z]+=[0-9a-z]+ ?)+)`) // as format writes it
+	knobTPB    = numeric("tpb", 32, 64, 128, 256, 512, 1024)                 // work-items per group
+	knobTPR    = numeric("tpr", 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) // work-items per row
+	knobRPB    = numeric("rpb", 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) // rows per group
+	knobVec    = numeric("vec", 1, 2, 4)                                     // floats per load and store
+	knobIPT    = numeric("ipt", 1, 2, 4, 8)                                  // vectors per work-item
+	knobUnroll = numeric("unroll", 1, 2, 4, 8)                               // unroll of the streaming loop
+	knobFast   = numeric("fast", 0, 1)                                       // native_exp / __expf
+	knobReduce = choice("reduce", "tree", "shfl")                            // local-memory tree or warp shuffles
+	knobSlices = numeric("slices", 1, 2, 4, 8, 16, 32, 64)                   // ttt: slices of W's rows per group
+	knobCache  = choice("cache", "reload", "regs")                           // re-read the row, or keep it in registers
+	knobTTTC   = choice("cache", "reload", "regs", "prefetch")               // ttt: prefetch also loads W_grad early
+	knobAlgo   = choice("algo", "thread", "rank", "argmax")                  // topk: see topkFamily
 )
+
+// Limits on a point.
+const (
+	minTPB     = 32       // a warp: the shuffles assume whole warps
+	maxGroup   = 1024     // work-items per group, even where PoCL allows 4096
+	maxFloats  = 64       // floats a work-item holds in registers by design
+	cudaShared = 48 << 10 // static __shared__ bytes per block
+	defaultMem = 32 << 10 // local memory bytes where the device does not say
+)
+
+// knobLine finds the knobs that space.format wrote, after "tuner <family>: ".
+var knobLine = regexp.MustCompile(`tuner ([a-z_]+): ((?:[a-z]+=[0-9a-z]+ ?)+)`)
 
 // point is a value for every knob of a family.
 type point map[string]string
@@ -355,14 +361,14 @@ func vecName(vec int) string {
 // elementwiseFamily: swiglu (silu(gate)*up, with the fast knob for its exp)
 // and moe_combine. Work-item lid of group g owns vectors g*TPB*IPT + lid +
 // k*TPB, k < IPT, so each of a group's IPT accesses is one coalesced span.
-func elementwiseFamily(exp bool) *family {
+func elementwiseFamily(withExp bool) *family {
 	f := &family{knobs: []knob{knobTPB, knobVec, knobIPT}}
-	if exp {
+	if withExp {
 		f.knobs = append(f.knobs, knobFast)
 	}
 	f.defaults = func(s *space) point {
 		p := point{"tpb": "256", "vec": strconv.Itoa(widest(s.dim("D"), 4)), "ipt": "1"}
-		if exp {
+		if withExp {
 			p["fast"] = "0"
 		}
 		return p
@@ -373,7 +379,7 @@ func elementwiseFamily(exp bool) *family {
 			return nil, fmt.Errorf("vec %d does not divide D=%d", vec, d)
 		}
 		floats := 2 * ipt * vec // swiglu: gate and up
-		if !exp {
+		if !withExp {
 			k := s.dim("K")
 			floats = ipt * k * (vec + 1) // moe_combine: K vectors and K weights
 		}
@@ -479,7 +485,10 @@ var topkFamily = &family{
 		}
 		tpb := tpr * rpb
 		pl := &plan{tpb: tpb, grid: s.rowsGrid(rpb)}
-		nv := 0
+		pl.def("TPB", tpb)
+		pl.def("TPR", tpr)
+		pl.def("RPB", rpb)
+		pl.def("VEC", vec)
 		switch p["algo"] {
 		case "thread":
 			pl.summary = fmt.Sprintf("one work-item per row keeps a sorted top-%d list, %d rows per group of %d", k, rpb, tpb)
@@ -493,20 +502,16 @@ var topkFamily = &family{
 			if e%(tpr*vec) != 0 {
 				return nil, fmt.Errorf("tpr %d x vec %d does not divide E=%d", tpr, vec, e)
 			}
-			nv = e / (tpr * vec)
-			if nv*vec > maxFloats {
-				return nil, fmt.Errorf("%d logits per work-item is too many registers", nv*vec)
+			if e/tpr > maxFloats {
+				return nil, fmt.Errorf("%d logits per work-item is too many registers", e/tpr)
 			}
-			pl.shared = 8 * reduceSlots(p, tpb, tpr)
+			red := reduceSlots(p, tpb, tpr)
+			pl.shared = 8 * red
+			pl.def("NV", e/(tpr*vec))
+			pl.def("RED", red)
 			pl.summary = fmt.Sprintf("%d work-items per row x %d rows per group hold the row in registers and take %d %s argmaxes",
 				tpr, rpb, k, p["reduce"])
 		}
-		pl.def("TPB", tpb)
-		pl.def("TPR", tpr)
-		pl.def("RPB", rpb)
-		pl.def("VEC", vec)
-		pl.def("NV", nv)
-		pl.def("RED", reduceSlots(p, tpb, tpr))
 		return pl, nil
 	},
 }

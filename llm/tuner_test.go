@@ -438,12 +438,12 @@ func TestTunerSweep(t *testing.T) {
 			}
 			status := "ok"
 			if !r.res.Correct {
-				status = string(r.res.Failure)
+				status = fmt.Sprintf("%s (%s)", r.res.Failure, r.res.Detail)
 			}
 			fmt.Fprintf(&tsv, "%s\t%d\t%s\t%v\t%s\t%.4f\t%.4f\t%s\n", tg.Name, i+1, r.knobs, r.res.Correct,
 				r.res.Failure, r.res.Reward, r.res.Speedup, strings.Join(us, ","))
 			if i < 20 || r.knobs == def || !r.res.Correct {
-				t.Logf("%4d  %-60s %-12s reward %.3f  us %v", i+1, r.knobs, status, r.res.Reward, us)
+				t.Logf("%4d  %-60s reward %.3f  us %v  %s", i+1, r.knobs, r.res.Reward, us, status)
 			}
 		}
 	}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -118,8 +122,9 @@ func checkSession(t *testing.T, path string) *session.Session {
 }
 
 // TestSIGKILLLeavesAResumableSession kills searches at random moments: the
-// session file is always a complete version, and --resume carries on from
-// it without evaluating a node twice.
+// session file is always a complete version, nothing a killed run reported
+// done is lost (at most the step in flight), what was saved is never
+// evaluated again or changed, and --resume carries on from it.
 func TestSIGKILLLeavesAResumableSession(t *testing.T) {
 	requireOpenCL(t)
 	dir := t.TempDir()
@@ -130,38 +135,98 @@ func TestSIGKILLLeavesAResumableSession(t *testing.T) {
 	if os.Getenv("DISCOVER_CRASH_KILLS") != "" {
 		kills = 20 // the full reliability run
 	}
-	lastSteps := 0
+	stepDone := regexp.MustCompile(`(?m)^step (\d+) done`)
+	var prev *session.Session
+	phases := map[string]int{}
 	for i := range kills {
-		runArgs := append(args, "--steps", "3")
+		// More steps than a run can finish before it is killed.
+		runArgs := append(args, "--steps", "1000")
 		if _, err := os.Stat(path); err == nil {
 			runArgs = append(runArgs, "--resume")
 		}
 		cmd := exec.Command(discoverBin, runArgs...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(1000+rng.IntN(4000)) * time.Millisecond)
+		time.Sleep(time.Duration(200+rng.IntN(6800)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() != -1 { // -1: killed by the signal
+			t.Fatalf("kill %d: the run had already failed on its own: %v\n%s", i, err, stderr.String())
+		}
+		out := stderr.String()
+		lastDone := 0
+		for _, m := range stepDone.FindAllStringSubmatch(out, -1) {
+			lastDone, _ = strconv.Atoi(m[1])
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		switch last := lines[len(lines)-1]; {
+		case err == nil:
+			phases["finished"]++
+		case !strings.Contains(out, "seed:") && prev == nil:
+			phases["before the seed was saved"]++
+		case strings.HasPrefix(last, "step ") && !stepDone.MatchString(last) || strings.HasPrefix(last, "  "):
+			phases["in a step"]++
+		default:
+			phases["starting or between steps"]++
+		}
 		if _, err := os.Stat(path); err != nil {
-			continue // killed before the seed was saved
+			if strings.Contains(out, "seed:") {
+				t.Fatalf("kill %d: the seed was reported done but no session was saved:\n%s", i, out)
+			}
+			continue
 		}
 		s := checkSession(t, path)
-		if s.Metadata.TotalSteps < lastSteps {
-			t.Fatalf("kill %d: steps went back from %d to %d", i, lastSteps, s.Metadata.TotalSteps)
+		// Steps are saved before "step N done" is printed: the file holds
+		// every step reported done, and at most the one in flight more.
+		if s.Metadata.TotalSteps < lastDone || s.Metadata.TotalSteps > max(lastDone, prevSteps(prev))+1 {
+			t.Fatalf("kill %d: the session holds %d steps; the run reported step %d done (before it: %d)\n%s",
+				i, s.Metadata.TotalSteps, lastDone, prevSteps(prev), out)
 		}
-		lastSteps = s.Metadata.TotalSteps
+		if prev != nil {
+			keptAsIs(t, i, prev, s)
+		}
+		prev = s
 	}
+	t.Logf("%d kills: %v; %d steps saved", kills, phases, prevSteps(prev))
 	res := runCLI(t, dir, nil, append(args, "--steps", "1", "--resume")...)
 	if res.code != 0 {
 		t.Fatalf("final resume: exit %d: %s", res.code, res.stderr)
 	}
 	s := checkSession(t, path)
-	if s.Metadata.TotalSteps != lastSteps+1 {
-		t.Fatalf("resume ran to step %d, want %d", s.Metadata.TotalSteps, lastSteps+1)
+	if s.Metadata.TotalSteps != prevSteps(prev)+1 {
+		t.Fatalf("resume ran to step %d, want %d", s.Metadata.TotalSteps, prevSteps(prev)+1)
+	}
+	if prev != nil {
+		keptAsIs(t, kills, prev, s)
 	}
 	matches, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
 	if len(matches) > 0 {
 		t.Logf("temp files left by killed writers (harmless, never read): %v", matches)
+	}
+}
+
+func prevSteps(s *session.Session) int {
+	if s == nil {
+		return 0
+	}
+	return s.Metadata.TotalSteps
+}
+
+// keptAsIs checks that a later version of a session keeps the earlier one's
+// evaluations as they were: its history starts with the earlier history
+// and no saved node was evaluated again.
+func keptAsIs(t *testing.T, kill int, before, after *session.Session) {
+	t.Helper()
+	if len(after.EvalHistory) < len(before.EvalHistory) {
+		t.Fatalf("kill %d: the history shrank from %d to %d evaluations", kill, len(before.EvalHistory), len(after.EvalHistory))
+	}
+	for j, h := range before.EvalHistory {
+		if after.EvalHistory[j] != h {
+			t.Fatalf("kill %d: evaluation %d changed: %+v, then %+v", kill, j, h, after.EvalHistory[j])
+		}
 	}
 }

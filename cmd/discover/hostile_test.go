@@ -175,7 +175,7 @@ func logHostileTable(t *testing.T, replay string, s *session.Session) {
 
 // TestHostileKernelsOpenCL runs a search over the OpenCL hostile file on
 // PoCL: hangs, crashes, cheats and compile bombs, each classified, with
-// the good variants between them all evaluated. About three minutes: the
+// the good variants between them all evaluated. About two minutes: the
 // two timeouts cost --timeout each.
 func TestHostileKernelsOpenCL(t *testing.T) {
 	if testing.Short() {

@@ -79,3 +79,31 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
+
+// TestAnswerThenExitIsNotACrash: a worker that loses its device context
+// answers (launch_error, fatal) and exits at once. When the answer and the
+// exit are both there before the supervisor looks, the answer must win,
+// not "worker died". (Go's select picks at random among ready cases, so
+// this repeats.)
+func TestAnswerThenExitIsNotACrash(t *testing.T) {
+	for i := range 20 {
+		cmd := exec.Command("true")
+		cmd.SysProcAttr = workerProcAttr()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		reqR, reqW, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &workerProc{cmd: cmd, requests: reqW, responses: make(chan response, 1), done: make(chan struct{}), output: &outputBuffer{}}
+		w.responses <- response{ID: 1, Result: Failed(LaunchError, "illegal address"), Fatal: true}
+		close(w.done)
+		s := &Supervisor{timeout: time.Minute, w: w}
+		res, err := s.Evaluate(context.Background(), kernel.Spec{Source: "fatal"}, 1)
+		reqR.Close()
+		if err != nil || res.Failure != LaunchError || !strings.Contains(res.Detail, "illegal address") {
+			t.Fatalf("try %d: got %s %q (%v), want the worker's answer, launch_error", i, res.Failure, res.Detail, err)
+		}
+	}
+}
