@@ -2,34 +2,17 @@ package eval
 
 import (
 	"context"
-	"os"
 	"testing"
 
-	"discover/device"
-	"discover/device/opencl"
+	"discover/internal/cltest"
 	"discover/target"
 )
-
-// openCL opens the first OpenCL device, skipping the test when there is
-// none unless DISCOVER_REQUIRE_OPENCL=1 (as in CI).
-func openCL(t *testing.T) device.Device {
-	t.Helper()
-	dev, err := opencl.Open(0)
-	if err != nil {
-		if os.Getenv("DISCOVER_REQUIRE_OPENCL") == "1" {
-			t.Fatalf("OpenCL required: %v", err)
-		}
-		t.Skipf("no OpenCL device: %v", err)
-	}
-	t.Cleanup(func() { dev.Close() })
-	return dev
-}
 
 // quick options keep CI time down; the rules stay the same.
 var quick = Options{ChecksPerShape: 2, Warmup: 1, Samples: 3, SampleTime: 0, MaxLaunches: 1}
 
 func TestEverySeedPassesItsOwnCheckOnOpenCL(t *testing.T) {
-	dev := openCL(t)
+	dev := cltest.Open(t)
 	ctx := context.Background()
 	for _, tg := range target.All() {
 		t.Run(tg.Name, func(t *testing.T) {

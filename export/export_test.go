@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"discover/device"
-	"discover/device/opencl"
 	"discover/export"
+	"discover/internal/cltest"
 	"discover/internal/sessiontest"
 	"discover/kernel"
 	"discover/target"
@@ -90,7 +90,7 @@ var cpuOperators = map[string]func(rows, d int, in map[string][]float32) []float
 // differs from the seed's, then compiles and launches it on OpenCL using
 // only the .cl file and its manifest, and checks it against the CPU.
 func TestExportedKernelRunsFromItsFiles(t *testing.T) {
-	dev := openCL(t)
+	dev := cltest.Open(t)
 	for _, tc := range []struct {
 		target string
 		local  int
@@ -231,21 +231,6 @@ func bytesOf(f []float32) []byte {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
 	return b
-}
-
-// openCL returns device 0, skipping when OpenCL is missing unless
-// DISCOVER_REQUIRE_OPENCL=1.
-func openCL(t *testing.T) device.Device {
-	t.Helper()
-	d, err := opencl.Open(0)
-	if errors.Is(err, device.ErrUnavailable) && os.Getenv("DISCOVER_REQUIRE_OPENCL") != "1" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
 }
 
 func TestManifestAndHeader(t *testing.T) {

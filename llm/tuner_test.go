@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"discover/device"
-	"discover/device/opencl"
 	"discover/devices"
 	"discover/eval"
+	"discover/internal/cltest"
 	"discover/kernel"
 	"discover/target"
 )
@@ -308,21 +308,6 @@ func TestTunerGenerate(t *testing.T) {
 	})
 }
 
-// openCL opens the first OpenCL device, skipping the test when there is
-// none unless DISCOVER_REQUIRE_OPENCL=1 (as in CI).
-func openCL(t *testing.T) device.Device {
-	t.Helper()
-	dev, err := opencl.Open(0)
-	if err != nil {
-		if os.Getenv("DISCOVER_REQUIRE_OPENCL") == "1" {
-			t.Fatalf("OpenCL required: %v", err)
-		}
-		t.Skipf("no OpenCL device: %v", err)
-	}
-	t.Cleanup(func() { dev.Close() })
-	return dev
-}
-
 // checkOnly checks correctness at every shape and skips the timing.
 var checkOnly = eval.Options{ChecksPerShape: 2, Warmup: 0, Samples: 1, SampleTime: 0, MaxLaunches: 1}
 
@@ -357,7 +342,7 @@ func sample(s *space, r *rand.Rand) []point {
 // the real evaluator on the OpenCL device (PoCL in CI): fresh inputs of
 // every distribution, guards, poisoned outputs, two runs.
 func TestTunerKernelsCorrectOnOpenCL(t *testing.T) {
-	dev := openCL(t)
+	dev := cltest.Open(t)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tg := range target.All() {

@@ -87,11 +87,18 @@ func newTTTLinearDecode(name, model string, f int) *Target {
 	t.Generate = func(rows int, seed int64, dist Distribution) [][]float32 {
 		g := newInputGen(t.Kernel, seed, dist)
 		// Large: xk and xv (the inner step's inputs) have magnitudes
-		// 1e3..1e4, so z, W_grad', W' and z2 are large and both
+		// 10..100, so z, W_grad', W' and z2 are large and both
 		// LayerNorms see large inputs; xq stays N(0,1) so that out =
 		// xq + LN(z2) is not dominated by xq and its check stays sharp.
-		// The parameters stay in their realistic, well-conditioned ranges.
+		// Not the 1e3..1e4 of the other targets: there W' is so large
+		// that when xq.xk nearly cancels, z2 is below W''s float32
+		// rounding and no float32 kernel can match the float64 reference
+		// (the seed missed on 1 draw in 300). The parameters stay in their
+		// realistic, well-conditioned ranges.
 		act := func(r *rand.Rand) float64 { return draw(r, dist) }
+		if dist == Large {
+			act = func(r *rand.Rand) float64 { return 0.01 * draw(r, dist) }
+		}
 		pdist := dist
 		if dist == Large {
 			pdist = Normal
