@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -326,6 +327,26 @@ func Write(path string, s *session.Session, t *target.Target, now time.Time) (*M
 var ErrExtension = errors.New("wrong file extension")
 
 // checkExt refuses a file name whose extension is not the dialect's.
+// Read loads an exported kernel: the source file and the manifest beside
+// it (FILE.json), as a spec the evaluator can run.
+func Read(path string) (*Manifest, kernel.Spec, error) {
+	data, err := os.ReadFile(path + ".json")
+	if err != nil {
+		return nil, kernel.Spec{}, fmt.Errorf("read the manifest of %s: %w", path, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil || m.Format != Format {
+		return nil, kernel.Spec{}, fmt.Errorf("%s.json is not a %s manifest", path, Format)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, kernel.Spec{}, err
+	}
+	spec := kernel.Spec{Name: m.Entry, Source: string(src), Threadgroup: m.Launch.Local, Grid: m.Launch.Global,
+		Dialect: string(m.Dialect), TemplateParams: [][]string{}}
+	return &m, spec, nil
+}
+
 func checkExt(path string, d device.Dialect) error {
 	want, err := Ext(d)
 	if err != nil {

@@ -230,3 +230,36 @@ func keptAsIs(t *testing.T, kill int, before, after *session.Session) {
 		}
 	}
 }
+
+func TestBenchTimesSessionsAndExportedKernels(t *testing.T) {
+	requireOpenCL(t)
+	dir := t.TempDir()
+	if res := runCLI(t, dir, nil, "search", "topk_gating", "--llm", "mock", "--device", "opencl", "--steps", "1",
+		"--candidates-per-step", "2", "--session-dir", dir); res.code != 0 {
+		t.Fatalf("search: %s", res.stderr)
+	}
+	sessionPath := session.Path(dir, "topk_gating")
+	exported := filepath.Join(dir, "topk.cl")
+	if res := runCLI(t, dir, nil, "export", sessionPath, "-o", exported); res.code != 0 {
+		t.Fatalf("export: %s", res.stderr)
+	}
+	res := runCLI(t, dir, nil, "bench", sessionPath, exported, "--device", "opencl", "--json")
+	if res.code != 0 {
+		t.Fatalf("bench: exit %d: %s", res.code, res.stderr)
+	}
+	var rows []benchRow
+	if err := json.Unmarshal([]byte(res.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 8 {
+		t.Fatalf("%d rows, want 4 shapes x 2 kernels", len(rows))
+	}
+	for _, r := range rows {
+		if !r.Correct || r.Target != "topk_gating" || r.MedianUs <= 0 || r.SeedMedianUs <= 0 {
+			t.Errorf("row %+v", r)
+		}
+	}
+	if rows[4].Kernel != "topk.cl" || rows[4].Source != exported {
+		t.Errorf("exported kernel row = %+v", rows[4])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"discover/eval"
+	"discover/export"
 	"discover/kernel"
 	"discover/session"
 	"discover/target"
@@ -36,16 +38,17 @@ func newBenchCommand() *cobra.Command {
 		asJSON     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "bench [SESSION...]",
-		Short: "Time the seed and the best kernel of sessions on this device",
-		Long: `Time the best kernel of each session against its target's seed on the current
-device, with the evaluator's full checks, and print per shape: median us,
+		Use:   "bench [SESSION | EXPORTED.cl | EXPORTED.cu ...]",
+		Short: "Time the seed and the best kernel of sessions (or exported kernels) on this device",
+		Long: `Time the best kernel of each session, or each exported kernel (with its FILE.json
+manifest beside it), against its target's seed on the current device, with the evaluator's full checks, and print per shape: median us,
 p10/p90, speedup vs the seed, GB/s and % of the measured copy bandwidth.
 With --targets (or no session), time the seeds alone (each against itself,
 which shows the timing noise).
 
 ` + exitCodesHelp,
 		Example: `  discover bench discover_sessions/rmsnorm_session.json
+  discover bench kernels/rmsnorm.cu --device cuda
   discover bench --targets all --device cuda --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			type job struct {
@@ -56,6 +59,18 @@ which shows the timing noise).
 			}
 			var jobs []job
 			for _, path := range args {
+				if ext := filepath.Ext(path); ext == ".cl" || ext == ".cu" {
+					m, spec, err := export.Read(path)
+					if err != nil {
+						return err
+					}
+					t, ok := target.Lookup(m.Target)
+					if !ok {
+						return fmt.Errorf("%s: unknown target %q", path, m.Target)
+					}
+					jobs = append(jobs, job{t: t, spec: &spec, name: filepath.Base(path), from: path})
+					continue
+				}
 				s, err := session.Load(path)
 				if err != nil {
 					return err
