@@ -230,6 +230,12 @@ func runOne(ctx context.Context, o runOptions, job searchJob) (*session.Session,
 	}
 	fmt.Fprintf(os.Stderr, "device: %s (%s, %d compute units, copy bandwidth %.0f GB/s)\n",
 		info.Name, info.API, info.ComputeUnits, info.CopyBandwidthGBs)
+	if job.resumed != nil && job.resumed.Metadata.DeviceChip != info.Name {
+		// Every speedup is measured against the seed on the same device, so
+		// each stays valid, but the tree now mixes two devices' numbers.
+		fmt.Fprintf(os.Stderr, "warning: the session was measured on %s; new candidates are timed on %s\n",
+			job.resumed.Metadata.DeviceChip, info.Name)
+	}
 
 	obs := newObserver(os.Stderr, t, job.steps, job.label, o.verbose)
 	defer obs.Close()
