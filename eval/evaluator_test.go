@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"discover/internal/cltest"
+	"discover/internal/devtest"
 	"discover/target"
 )
 
@@ -12,7 +12,7 @@ import (
 var quick = Options{ChecksPerShape: 2, Warmup: 1, Samples: 3, SampleTime: 0, MaxLaunches: 1}
 
 func TestEverySeedPassesItsOwnCheckOnOpenCL(t *testing.T) {
-	dev := cltest.Open(t)
+	dev := devtest.OpenCL(t)
 	ctx := context.Background()
 	for _, tg := range target.All() {
 		t.Run(tg.Name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 	"discover/device"
 	"discover/export"
-	"discover/internal/cltest"
+	"discover/internal/devtest"
 	"discover/internal/sessiontest"
 	"discover/kernel"
 	"discover/target"
@@ -90,7 +90,7 @@ var cpuOperators = map[string]func(rows, d int, in map[string][]float32) []float
 // differs from the seed's, then compiles and launches it on OpenCL using
 // only the .cl file and its manifest, and checks it against the CPU.
 func TestExportedKernelRunsFromItsFiles(t *testing.T) {
-	dev := cltest.Open(t)
+	dev := devtest.OpenCL(t)
 	for _, tc := range []struct {
 		target string
 		local  int

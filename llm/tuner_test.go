@@ -14,7 +14,7 @@ import (
 	"discover/device"
 	"discover/devices"
 	"discover/eval"
-	"discover/internal/cltest"
+	"discover/internal/devtest"
 	"discover/kernel"
 	"discover/target"
 )
@@ -342,7 +342,7 @@ func sample(s *space, r *rand.Rand) []point {
 // the real evaluator on the OpenCL device (PoCL in CI): fresh inputs of
 // every distribution, guards, poisoned outputs, two runs.
 func TestTunerKernelsCorrectOnOpenCL(t *testing.T) {
-	dev := cltest.Open(t)
+	dev := devtest.OpenCL(t)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, tg := range target.All() {
@@ -498,4 +498,30 @@ func sweep(t *testing.T, devName string, tg *target.Target, shard, shards int) (
 		}
 	}
 	return rows, s.format(def)
+}
+
+// TestTunerCUDATemplatesCompileWithNVRTC compiles each family's default
+// CUDA point and all its neighbours with NVRTC (no GPU needed); with
+// DISCOVER_TUNER_NVRTC_ALL=1, every point of the space.
+func TestTunerCUDATemplatesCompileWithNVRTC(t *testing.T) {
+	c := devtest.NVRTC(t)
+	for _, tg := range target.All() {
+		t.Run(tg.Name, func(t *testing.T) {
+			s := newTestSpace(t, tg, device.CUDA)
+			def := s.canon(s.fam.defaults(s))
+			points := append([]point{def}, s.neighbours(def)...)
+			if os.Getenv("DISCOVER_TUNER_NVRTC_ALL") == "1" {
+				points = s.all()
+			}
+			for _, p := range points {
+				v, err := s.render(p)
+				if err != nil {
+					t.Fatalf("%s: %v", s.format(p), err)
+				}
+				if err := c.Check(v.Source, tg.Entry, tg.Defines()); err != nil {
+					t.Fatalf("%s does not compile: %v", s.format(p), err)
+				}
+			}
+		})
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -155,7 +154,7 @@ func (d *cudaDevice) init(ordinal int) error {
 	}
 	d.info.Platform = fmt.Sprintf("NVRTC %d.%d (%s)", major, minor, c.nvrtcLib)
 	d.arch, d.cubin = archOption(int(*attrs[attrCCMajor]), int(*attrs[attrCCMinor]), c.supportedArchs())
-	d.includes = includeDirs(os.Getenv("CUDA_HOME"), os.Getenv("CUDA_PATH"), "/usr/local/cuda", "/usr")
+	d.includes = toolkitIncludes()
 	return nil
 }
 

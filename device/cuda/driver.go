@@ -153,16 +153,11 @@ func bind() (*driver, error) {
 	if err != nil {
 		return nil, unavailable("load the CUDA driver library libcuda.so.1: %v (install the NVIDIA driver)", err)
 	}
-	nvrtc, nvrtcLib, err := dlopen(nvrtcNames())
+	d, err := bindNVRTC()
 	if err != nil {
-		return nil, unavailable("load NVRTC (libnvrtc.so, .so.13, .so.12, ...): %v (install the CUDA toolkit's NVRTC, or add its lib64 directory to LD_LIBRARY_PATH)", err)
+		return nil, err
 	}
-	d := &driver{nvrtcLib: nvrtcLib}
-	syms := []struct {
-		fn   any
-		lib  uintptr
-		name string
-	}{
+	syms := []symbol{
 		{&d.cuInit, cu, "cuInit"},
 		{&d.cuDriverGetVersion, cu, "cuDriverGetVersion"},
 		{&d.cuDeviceGetCount, cu, "cuDeviceGetCount"},
@@ -198,6 +193,21 @@ func bind() (*driver, error) {
 		{&d.cuGraphExecDestroy, cu, "cuGraphExecDestroy"},
 		{&d.cuGraphDestroy, cu, "cuGraphDestroy"},
 		{&d.cuGetErrorName, cu, "cuGetErrorName"},
+	}
+	if err := register(syms); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// bindNVRTC binds NVRTC alone: enough to compile, with no driver or GPU.
+func bindNVRTC() (*driver, error) {
+	nvrtc, nvrtcLib, err := dlopen(nvrtcNames())
+	if err != nil {
+		return nil, unavailable("load NVRTC (libnvrtc.so, .so.13, .so.12, ...): %v (install the CUDA toolkit's NVRTC, or add its lib64 directory to LD_LIBRARY_PATH)", err)
+	}
+	d := &driver{nvrtcLib: nvrtcLib}
+	syms := []symbol{
 		{&d.nvrtcVersion, nvrtc, "nvrtcVersion"},
 		{&d.nvrtcGetErrorString, nvrtc, "nvrtcGetErrorString"},
 		{&d.nvrtcCreateProgram, nvrtc, "nvrtcCreateProgram"},
@@ -212,13 +222,8 @@ func bind() (*driver, error) {
 		{&d.nvrtcGetPTX, nvrtc, "nvrtcGetPTX"},
 		{&d.nvrtcDestroyProgram, nvrtc, "nvrtcDestroyProgram"},
 	}
-	for _, s := range syms {
-		// Dlsym instead of RegisterLibFunc, which panics on a missing symbol.
-		addr, err := purego.Dlsym(s.lib, s.name)
-		if err != nil {
-			return nil, unavailable("%s not found: %v (driver or NVRTC too old)", s.name, err)
-		}
-		purego.RegisterFunc(s.fn, addr)
+	if err := register(syms); err != nil {
+		return nil, err
 	}
 	// Optional: without them, archOption falls back to PTX.
 	if n, err := purego.Dlsym(nvrtc, "nvrtcGetNumSupportedArchs"); err == nil {
@@ -228,6 +233,25 @@ func bind() (*driver, error) {
 		}
 	}
 	return d, nil
+}
+
+// symbol is one entry point to bind into a driver field.
+type symbol struct {
+	fn   any
+	lib  uintptr
+	name string
+}
+
+func register(syms []symbol) error {
+	for _, s := range syms {
+		// Dlsym instead of RegisterLibFunc, which panics on a missing symbol.
+		addr, err := purego.Dlsym(s.lib, s.name)
+		if err != nil {
+			return unavailable("%s not found: %v (driver or NVRTC too old)", s.name, err)
+		}
+		purego.RegisterFunc(s.fn, addr)
+	}
+	return nil
 }
 
 // dlopen opens the first library of names that loads.

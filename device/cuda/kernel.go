@@ -40,13 +40,6 @@ func archOption(major, minor int, supported []int) (opt string, cubin bool) {
 // Compile builds source with NVRTC and loads the entry kernel. The entry
 // is looked up through NVRTC's lowered name, so it need not be extern "C".
 func (d *cudaDevice) Compile(ctx context.Context, source, entry string, defines []device.Define) (device.Kernel, error) {
-	if err := candidate.CheckIncludes("cuda", source); err != nil {
-		return nil, &device.CompileError{Log: err.Error()}
-	}
-	opts, err := d.options(defines)
-	if err != nil {
-		return nil, err
-	}
 	type built struct {
 		image []byte
 		name  string
@@ -54,7 +47,7 @@ func (d *cudaDevice) Compile(ctx context.Context, source, entry string, defines 
 	}
 	done := make(chan built, 1)
 	go func() {
-		image, name, err := d.build(source, entry, opts)
+		image, name, err := d.build(source, entry, defines)
 		done <- built{image, name, err}
 	}()
 	var b built
@@ -69,11 +62,17 @@ func (d *cudaDevice) Compile(ctx context.Context, source, entry string, defines 
 		return nil, b.err
 	}
 	k := &kernel{dev: d, graphs: map[graphKey]graph{}}
-	err = d.do(func() error { return k.load(b.image, b.name, entry) })
+	err := d.do(func() error { return k.load(b.image, b.name, entry) })
 	if err != nil {
 		return nil, err
 	}
 	return k, nil
+}
+
+// toolkitIncludes are the header directories of the CUDA toolkit found
+// through CUDA_HOME, CUDA_PATH or the usual places.
+func toolkitIncludes() []string {
+	return includeDirs(os.Getenv("CUDA_HOME"), os.Getenv("CUDA_PATH"), "/usr/local/cuda", "/usr")
 }
 
 // includeDirs returns the header directories of the first CUDA toolkit
@@ -122,10 +121,17 @@ func isIdentifier(s string) bool {
 	return s != ""
 }
 
-// build compiles source and returns the CUBIN (or NUL-terminated PTX) and
-// the entry's lowered (mangled) name. It needs no context, so it runs off
-// the driver thread.
-func (d *cudaDevice) build(source, entry string, opts []string) ([]byte, string, error) {
+// build refuses host includes, compiles source and returns the CUBIN (or
+// NUL-terminated PTX) and the entry's lowered (mangled) name. It needs no
+// context, so it runs off the driver thread.
+func (d *cudaDevice) build(source, entry string, defines []device.Define) ([]byte, string, error) {
+	if err := candidate.CheckIncludes("cuda", source); err != nil {
+		return nil, "", &device.CompileError{Log: err.Error()}
+	}
+	opts, err := d.options(defines)
+	if err != nil {
+		return nil, "", err
+	}
 	c := d.drv
 	var prog uintptr
 	if r := c.nvrtcCreateProgram(&prog, source, "kernel.cu", 0, nil, nil); r != nvrtcSuccess {
