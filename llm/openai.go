@@ -10,7 +10,7 @@ import (
 
 // DefaultOpenAIModel is OpenAI's general model; a local server wants
 // --model set to one it serves.
-const DefaultOpenAIModel = openai.ChatModelGPT5
+const DefaultOpenAIModel = openai.ChatModelGPT5_5
 
 // openAIAPI sends prompts to a Chat Completions endpoint: OpenAI's, or a
 // local compatible server's (Ollama, vLLM, llama.cpp) through
