@@ -114,8 +114,9 @@ func TestAPIBackendAnswers(t *testing.T) {
 			if u.Backend != b.name || u.Model != b.model || u.InputTokens != 5000 || u.OutputTokens != 3000 || u.LatencySeconds <= 0 {
 				t.Fatalf("usage %+v", u)
 			}
-			if u.CostUSD == nil || *u.CostUSD <= 0 {
-				t.Fatalf("no cost for %s: %+v", b.model, u)
+			// A listed model is costed; an unlisted one gets no guessed cost.
+			if want := costUSD(b.model, 5000, 3000); (want == nil) != (u.CostUSD == nil) || want != nil && *want != *u.CostUSD {
+				t.Fatalf("cost for %s: %+v, want %v", b.model, u, want)
 			}
 			calls := srv.Calls()
 			if len(calls) != 1 {
