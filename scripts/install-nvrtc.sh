@@ -9,7 +9,7 @@ fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 . /etc/os-release
-if ! grep -rqs "non-free" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+if ! grep -rqsE "non-free([[:space:]]|$)" /etc/apt/sources.list /etc/apt/sources.list.d/; then
   echo "install-nvrtc: enabling Debian's non-free component for libnvrtc11.2" >&2
   printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
     "$VERSION_CODENAME" | $sudo tee /etc/apt/sources.list.d/discover-nonfree.sources >/dev/null
