@@ -25,7 +25,11 @@ func (cheatDevice) Info() device.Info {
 func (cheatDevice) Dialect() device.Dialect { return device.OpenCL }
 func (cheatDevice) Close() error            { return nil }
 
-func (cheatDevice) Compile(_ context.Context, source, _ string, defines []device.Define) (device.Kernel, error) {
+func (cheatDevice) Compile(ctx context.Context, source, _ string, defines []device.Define) (device.Kernel, error) {
+	if source == "compile-forever" {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	k := &cheatKernel{behavior: source}
 	for _, d := range defines {
 		if d.Name == "D" {
@@ -133,10 +137,33 @@ func TestKernelsThatSkipWorkOnceCalledFail(t *testing.T) {
 				}
 				return
 			}
-			if res.Correct || res.Failure != WrongResult || !strings.Contains(res.Detail, "launch after the timed ones") {
+			if res.Correct || !res.Compiled || res.Failure != WrongResult || !strings.Contains(res.Detail, "launch after the timed ones") {
 				t.Fatalf("%s cheat: correct=%v reward %.2f, %s: %s; want wrong_result after the timed launches",
 					tc.behavior, res.Correct, res.Reward, res.Failure, res.Detail)
 			}
 		})
+	}
+}
+
+// A compile that does not end fails on its own limit, as a timeout, and
+// the worker is told to go (the compiler may still be running).
+func TestCompileHasItsOwnTimeout(t *testing.T) {
+	tg, _ := target.Lookup("glm_rmsnorm")
+	ctx := context.Background()
+	opts := quick
+	opts.CompileTimeout = 50 * time.Millisecond
+	ev, err := New(ctx, cheatDevice{}, tg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	spec := ev.seed.spec
+	spec.Source = "compile-forever"
+	res, fatal := ev.Evaluate(ctx, spec, 1)
+	if res.Correct || res.Failure != Timeout || !strings.Contains(res.Detail, "compile and load did not finish within 50ms") {
+		t.Fatalf("got %s: %s", res.Failure, res.Detail)
+	}
+	if fatal == nil || res.Compiled {
+		t.Fatalf("a compile left running must make the worker restart (fatal %v) and is not compiled (%v)", fatal, res.Compiled)
 	}
 }

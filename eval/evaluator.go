@@ -18,15 +18,20 @@ type Options struct {
 	Samples        int           // timed samples per kernel and shape
 	SampleTime     time.Duration // device time one sample aims for
 	MaxLaunches    int           // cap on launches per sample
+	// CompileTimeout bounds compile and load on their own (0: no bound),
+	// so a compile bomb fails as such, well before the candidate's limit.
+	CompileTimeout time.Duration
 }
 
 // DefaultOptions suit the dialect: a GPU affords many short samples, a CPU
 // OpenCL device (PoCL in CI) fewer and longer ones.
 func DefaultOptions(d device.Dialect) Options {
 	if d == device.CUDA {
-		return Options{ChecksPerShape: 2, Warmup: 3, Samples: 15, SampleTime: 2 * time.Millisecond, MaxLaunches: 2000}
+		return Options{ChecksPerShape: 2, Warmup: 3, Samples: 15, SampleTime: 2 * time.Millisecond, MaxLaunches: 2000,
+			CompileTimeout: 30 * time.Second}
 	}
-	return Options{ChecksPerShape: 2, Warmup: 1, Samples: 5, SampleTime: 5 * time.Millisecond, MaxLaunches: 200}
+	return Options{ChecksPerShape: 2, Warmup: 1, Samples: 5, SampleTime: 5 * time.Millisecond, MaxLaunches: 200,
+		CompileTimeout: 30 * time.Second}
 }
 
 // Evaluator checks and times candidates of one target on one device against
@@ -119,10 +124,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 	res, f := e.evaluate(ctx, spec, nonce)
 	var fatal error
 	if f != nil {
+		compiled := res.Compiled
 		res = Failed(f.reason, f.detail)
-		if f.reason != CompileError {
-			res.Compiled = true
-		}
+		res.Compiled = compiled
 		if f.fatal != nil {
 			fatal = &FatalError{Err: f.fatal}
 		}
@@ -136,8 +140,19 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 		return Result{}, fail(CompileError, "%v", err)
 	}
 	phase := time.Now()
-	k, err := e.dev.Compile(ctx, spec.Source, e.target.Entry, e.target.Defines())
+	compileCtx, cancel := ctx, context.CancelFunc(func() {})
+	if e.opts.CompileTimeout > 0 {
+		compileCtx, cancel = context.WithTimeout(ctx, e.opts.CompileTimeout)
+	}
+	k, err := e.dev.Compile(compileCtx, spec.Source, e.target.Entry, e.target.Defines())
+	cancel()
 	compileSeconds := time.Since(phase).Seconds()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// NVRTC cannot be stopped and may still be running: the worker goes.
+		f := fail(Timeout, "compile and load did not finish within %s", e.opts.CompileTimeout)
+		f.fatal = err
+		return Result{}, f
+	}
 	if err != nil {
 		var ce *device.CompileError
 		if errors.As(err, &ce) {
@@ -147,6 +162,7 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 	}
 	defer k.Release()
 	cand := &program{kernel: k, spec: spec}
+	compiled := Result{Compiled: true} // what a failure from here on reports
 
 	// Correctness at every shape before any timing, so a wrong kernel costs
 	// no timing; each shape's last draw is kept and timed on (its output is
@@ -158,13 +174,13 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 	for i, rows := range e.target.Shapes {
 		for c := range e.opts.ChecksPerShape {
 			if err := ctx.Err(); err != nil {
-				return Result{}, fail(Timeout, "cancelled: %v", err)
+				return compiled, fail(Timeout, "cancelled: %v", err)
 			}
 			d := e.newDraw(rows, int64(nonce)*1_000_003+int64(rows)*101+int64(c),
 				target.Distributions[(int(nonce%3)+c)%len(target.Distributions)])
 			if f := e.check(cand, d); f != nil {
 				f.detail = fmt.Sprintf("%s=%d, %s inputs: %s", e.target.RowVar, rows, d.dist, f.detail)
-				return Result{}, f
+				return compiled, f
 			}
 			if c == 0 {
 				firstDraw[i] = d
@@ -177,13 +193,13 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 	phase = time.Now()
 	for i, rows := range e.target.Shapes {
 		if err := ctx.Err(); err != nil {
-			return Result{}, fail(Timeout, "cancelled: %v", err)
+			return compiled, fail(Timeout, "cancelled: %v", err)
 		}
 		sr, samples, f := e.time(cand, lastDraw[i], firstDraw[i])
 		firstDraw[i], lastDraw[i] = nil, nil // let the large shape's buffers go
 		if f != nil {
 			f.detail = fmt.Sprintf("%s=%d, timing: %s", e.target.RowVar, rows, f.detail)
-			return Result{}, f
+			return compiled, f
 		}
 		res.Shapes = append(res.Shapes, sr)
 		res.TimingsUs, res.MedianUs = samples, sr.MedianUs
