@@ -4,6 +4,7 @@ package devices
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"discover/device"
@@ -15,14 +16,7 @@ import (
 var Names = []string{"auto", "cuda", "opencl"}
 
 // Valid reports whether name is one of Names.
-func Valid(name string) bool {
-	for _, n := range Names {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+func Valid(name string) bool { return slices.Contains(Names, name) }
 
 // Open opens the named device; index picks among several of that API.
 func Open(name string, index int) (device.Device, error) {

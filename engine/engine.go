@@ -251,11 +251,3 @@ func nonce() uint64 {
 	_, _ = rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
 }
-
-// Discard is an Observer that shows nothing.
-type Discard struct{}
-
-func (Discard) Seed(eval.Result)                         {}
-func (Discard) StepStart(int, int, *search.Node)         {}
-func (Discard) Candidate(*search.Node)                   {}
-func (Discard) StepEnd(session.StepRecord, *search.Node) {}

@@ -13,6 +13,7 @@ import (
 	"discover/kernel"
 	"discover/llm"
 	"discover/llm/llmtest"
+	"discover/search"
 	"discover/session"
 	"discover/target"
 )
@@ -166,3 +167,11 @@ func TestServerErrorsFailOneStep(t *testing.T) {
 		t.Errorf("%d requests, want 3 failed attempts and 1 answer", n)
 	}
 }
+
+// Discard is an Observer that shows nothing.
+type Discard struct{}
+
+func (Discard) Seed(eval.Result)                         {}
+func (Discard) StepStart(int, int, *search.Node)         {}
+func (Discard) Candidate(*search.Node)                   {}
+func (Discard) StepEnd(session.StepRecord, *search.Node) {}

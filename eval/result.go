@@ -68,18 +68,14 @@ type Result struct {
 	TimingSeconds  float64 `json:"timing_seconds,omitempty"`
 }
 
-// Failed builds a failed result with its reason and detail.
+// Failed builds a failed result with its reason and detail. Compiled is
+// left false: only the evaluator knows whether compiling finished (a hang
+// or a crash may come from the compiler too), and it sets it.
 func Failed(reason Reason, detail string) Result {
 	r := Result{Failure: reason, Detail: detail}
-	switch reason {
-	case CompileError:
+	if reason == CompileError {
 		r.CompileError = &detail
-	default:
-		r.Compiled = true
-		if reason == Timeout || reason == Crash {
-			// A hang or crash can happen while compiling too; we cannot tell.
-			r.Compiled = false
-		}
+	} else {
 		r.CorrectnessError = &detail
 	}
 	return r
