@@ -87,6 +87,9 @@ type Device interface {
 	Alloc(bytes int) (Buffer, error)
 	Write(b Buffer, data []byte) error
 	Read(b Buffer, data []byte) error
+	// Fill sets words 4-byte words of b, from byte offset off on, to word,
+	// on the device and waits: poisoning a 64 MB output costs no transfer.
+	Fill(b Buffer, off, words int, word uint32) error
 	Close() error
 }
 

@@ -333,6 +333,27 @@ func (d *cudaDevice) Read(b device.Buffer, data []byte) error {
 	}, "cuMemcpyDtoHAsync")
 }
 
+// Fill sets words 4-byte words of b from byte offset off on, on the
+// stream, and waits.
+func (d *cudaDevice) Fill(b device.Buffer, off, words int, word uint32) error {
+	cb, err := d.buffer(b)
+	if err != nil {
+		return err
+	}
+	if off < 0 || words < 0 || off%4 != 0 || off+4*words > cb.size {
+		return fmt.Errorf("cuda: fill %d words at offset %d of a %d-byte buffer: out of range or unaligned", words, off, cb.size)
+	}
+	if words == 0 {
+		return nil
+	}
+	return d.do(func() error {
+		if r := d.drv.cuMemsetD32Async(cb.ptr+uint64(off), word, uint64(words), d.stream); r != cuSuccess {
+			return d.drv.fail("cuMemsetD32Async", r)
+		}
+		return d.sync()
+	})
+}
+
 // copy runs one host<->device copy on the stream, so it is ordered after
 // every launch, with data pinned until the stream is idle.
 func (d *cudaDevice) copy(b device.Buffer, data []byte, cp func(ptr uint64, host unsafe.Pointer) cuResult, op string) error {

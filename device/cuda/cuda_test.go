@@ -472,6 +472,17 @@ func TestReadWrite(t *testing.T) {
 	if err := d.Write(b, make([]byte, 9)); err == nil {
 		t.Error("Write past the end succeeded")
 	}
+	if err := d.Fill(b, 4, 1, 0x7fc00000); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Read(b, out); err != nil || !bytes.Equal(out, []byte{1, 2, 3, 4, 0, 0, 0xc0, 0x7f}) {
+		t.Errorf("after Fill of the second word: %v, %v", out, err)
+	}
+	for _, bad := range [][2]int{{4, 2}, {2, 1}, {-4, 1}} {
+		if err := d.Fill(b, bad[0], bad[1], 0); err == nil {
+			t.Errorf("Fill(offset %d, %d words) of 8 bytes succeeded", bad[0], bad[1])
+		}
+	}
 	if _, err := d.Alloc(0); err == nil {
 		t.Error("Alloc(0) succeeded")
 	}

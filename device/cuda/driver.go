@@ -80,6 +80,7 @@ type driver struct {
 	cuMemcpyHtoDAsync    func(dst uint64, src unsafe.Pointer, bytes uint64, stream uintptr) cuResult
 	cuMemcpyDtoHAsync    func(dst unsafe.Pointer, src uint64, bytes uint64, stream uintptr) cuResult
 	cuMemcpyDtoDAsync    func(dst, src uint64, bytes uint64, stream uintptr) cuResult
+	cuMemsetD32Async     func(dst uint64, value uint32, words uint64, stream uintptr) cuResult
 	cuStreamCreate       func(stream *uintptr, flags uint32) cuResult
 	cuStreamDestroy      func(stream uintptr) cuResult
 	cuStreamSynchronize  func(stream uintptr) cuResult
@@ -173,6 +174,7 @@ func bind() (*driver, error) {
 		{&d.cuMemcpyHtoDAsync, cu, "cuMemcpyHtoDAsync_v2"},
 		{&d.cuMemcpyDtoHAsync, cu, "cuMemcpyDtoHAsync_v2"},
 		{&d.cuMemcpyDtoDAsync, cu, "cuMemcpyDtoDAsync_v2"},
+		{&d.cuMemsetD32Async, cu, "cuMemsetD32Async"},
 		{&d.cuStreamCreate, cu, "cuStreamCreate"},
 		{&d.cuStreamDestroy, cu, "cuStreamDestroy_v2"},
 		{&d.cuStreamSynchronize, cu, "cuStreamSynchronize"},

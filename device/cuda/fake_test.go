@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"strings"
@@ -139,7 +140,17 @@ func (f *fake) driver() *driver {
 			copy(unsafe.Slice((*byte)(dst), n), f.mem[src])
 			return ok("cuMemcpyDtoHAsync")
 		},
-		cuMemcpyDtoDAsync:   func(dst, src, n uint64, s uintptr) cuResult { return ok("cuMemcpyDtoDAsync") },
+		cuMemcpyDtoDAsync: func(dst, src, n uint64, s uintptr) cuResult { return ok("cuMemcpyDtoDAsync") },
+		cuMemsetD32Async: func(dst uint64, v uint32, n uint64, s uintptr) cuResult {
+			for base, m := range f.mem {
+				if dst >= base && dst < base+uint64(len(m)) {
+					for i := dst - base; i < dst-base+4*n; i += 4 {
+						binary.LittleEndian.PutUint32(m[i:], v)
+					}
+				}
+			}
+			return ok("cuMemsetD32Async")
+		},
 		cuStreamCreate:      func(s *uintptr, flags uint32) cuResult { *s = f.handle(); return ok("cuStreamCreate") },
 		cuStreamDestroy:     func(uintptr) cuResult { return ok("cuStreamDestroy") },
 		cuStreamSynchronize: func(uintptr) cuResult { log("cuStreamSynchronize"); return f.syncResult },

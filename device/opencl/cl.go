@@ -54,6 +54,7 @@ var (
 	clEnqueueWriteBuffer      func(q, mem uintptr, blocking uint32, offset, size uintptr, ptr unsafe.Pointer, nwait uint32, wait unsafe.Pointer, ev *uintptr) int32
 	clEnqueueReadBuffer       func(q, mem uintptr, blocking uint32, offset, size uintptr, ptr unsafe.Pointer, nwait uint32, wait unsafe.Pointer, ev *uintptr) int32
 	clEnqueueCopyBuffer       func(q, src, dst uintptr, srcOffset, dstOffset, size uintptr, nwait uint32, wait unsafe.Pointer, ev *uintptr) int32
+	clEnqueueFillBuffer       func(q, mem uintptr, pattern unsafe.Pointer, patternSize, offset, size uintptr, nwait uint32, wait unsafe.Pointer, ev *uintptr) int32
 	clCreateProgramWithSource func(ctx uintptr, count uint32, sources **byte, lengths *uintptr, errcode *int32) uintptr
 	clBuildProgram            func(prog uintptr, num uint32, devices *uintptr, options *byte, notify, user uintptr) int32
 	clGetProgramBuildInfo     func(prog, dev uintptr, param uint32, size uintptr, value unsafe.Pointer, sizeRet *uintptr) int32
@@ -102,6 +103,7 @@ func bind() error {
 		{&clEnqueueWriteBuffer, "clEnqueueWriteBuffer"},
 		{&clEnqueueReadBuffer, "clEnqueueReadBuffer"},
 		{&clEnqueueCopyBuffer, "clEnqueueCopyBuffer"},
+		{&clEnqueueFillBuffer, "clEnqueueFillBuffer"},
 		{&clCreateProgramWithSource, "clCreateProgramWithSource"},
 		{&clBuildProgram, "clBuildProgram"},
 		{&clGetProgramBuildInfo, "clGetProgramBuildInfo"},

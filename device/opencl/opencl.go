@@ -315,6 +315,27 @@ func (d *clDevice) Read(b device.Buffer, data []byte) error {
 	return nil
 }
 
+// Fill sets words 4-byte words of b from byte offset off on, and waits.
+func (d *clDevice) Fill(b device.Buffer, off, words int, word uint32) error {
+	if off < 0 || words < 0 || off%4 != 0 {
+		return fmt.Errorf("opencl: fill %d words at offset %d: negative or unaligned", words, off)
+	}
+	mem, err := d.lookup(b, off+4*words)
+	if err != nil {
+		return fmt.Errorf("opencl: fill: %w", err)
+	}
+	if words == 0 {
+		return nil
+	}
+	if code := clEnqueueFillBuffer(d.queue, mem, unsafe.Pointer(&word), 4, uintptr(off), uintptr(4*words), 0, nil, nil); code != clSuccess {
+		return clErr("clEnqueueFillBuffer", code)
+	}
+	if code := clFinish(d.queue); code != clSuccess {
+		return clErr("clFinish", code)
+	}
+	return nil
+}
+
 // wait drains the queue and checks that the commands of evs completed.
 func (d *clDevice) wait(evs ...uintptr) error {
 	if code := clFinish(d.queue); code != clSuccess {

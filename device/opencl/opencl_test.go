@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,6 +129,22 @@ func TestKernel(t *testing.T) {
 			if want := a[i] + 2*b[i]; v != want {
 				t.Fatalf("c[%d] = %v, want %v", i, v, want)
 			}
+		}
+	})
+	t.Run("Fill", func(t *testing.T) {
+		if err := d.Fill(bufs[2], 8, 2, math.Float32bits(-1.5)); err != nil {
+			t.Fatal(err)
+		}
+		out := make([]byte, 16)
+		if err := d.Read(bufs[2], out); err != nil {
+			t.Fatal(err)
+		}
+		want := []float32{a[0] + 2*b[0], a[1] + 2*b[1], -1.5, -1.5}
+		if got := floats(out); !slices.Equal(got, want) {
+			t.Errorf("after Fill of words 2 and 3: %v, want %v", got, want)
+		}
+		if err := d.Fill(bufs[2], 4*n-4, 2, 0); err == nil {
+			t.Error("Fill past the end succeeded")
 		}
 	})
 	t.Run("Time", func(t *testing.T) {
