@@ -300,34 +300,14 @@ func (k *kernel) Time(args []device.Arg, l device.Launch, launches int) (time.Du
 
 // capture records launches launches on the stream into an executable graph.
 func (k *kernel) capture(p *params, grid, block [3]uint32, launches int) (graph, error) {
-	c, s := k.dev.drv, k.dev.stream
-	if r := c.cuStreamBeginCapture(s, captureModeThreadLocal); r != cuSuccess {
-		return graph{}, c.fail("cuStreamBeginCapture", r)
-	}
-	var launchErr error
-	for range launches {
-		if launchErr = k.launch(p, grid, block); launchErr != nil {
-			break
+	return k.dev.captureGraph(func() error {
+		for range launches {
+			if err := k.launch(p, grid, block); err != nil {
+				return err
+			}
 		}
-	}
-	// The capture must end even after a refused launch, or the stream
-	// stays in capture mode.
-	var g graph
-	r := c.cuStreamEndCapture(s, &g.graph)
-	if launchErr != nil || r != cuSuccess {
-		if g.graph != 0 {
-			c.cuGraphDestroy(g.graph)
-		}
-		if launchErr != nil {
-			return graph{}, launchErr
-		}
-		return graph{}, c.fail("cuStreamEndCapture", r)
-	}
-	if r := c.cuGraphInstantiate(&g.exec, g.graph, 0); r != cuSuccess {
-		c.cuGraphDestroy(g.graph)
-		return graph{}, c.launchError("cuGraphInstantiateWithFlags", r, false)
-	}
-	return g, nil
+		return nil
+	})
 }
 
 var errReleased = errors.New("cuda: kernel was released")
