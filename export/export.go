@@ -223,6 +223,15 @@ func launch(spec kernel.Spec, seed target.Seed, t *target.Target) Launch {
 	return Launch{Local: local, Global: grid, Vars: vars, Rule: GridRule}
 }
 
+// SeedLaunch is the launch rule of t's seed kernel in dialect d.
+func SeedLaunch(t *target.Target, d device.Dialect) (Launch, error) {
+	seed, ok := t.Seeds[d]
+	if !ok {
+		return Launch{}, fmt.Errorf("target %s has no %s seed", t.Name, d)
+	}
+	return launch(kernel.Spec{}, seed, t), nil
+}
+
 // GlobalAt is the global size at a row count, rounded up to whole
 // work-groups.
 func (l Launch) GlobalAt(rowVar string, rows int) ([3]int, error) {

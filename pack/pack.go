@@ -45,7 +45,11 @@ type Entry struct {
 	Key
 	// Speedup is over the seed kernel, timed interleaved with it on the
 	// same device: what decides which entry is faster.
-	Speedup      float64          `json:"speedup"`
+	Speedup float64 `json:"speedup"`
+	// SpeedupP10 is the 10th percentile of the interleaved pairs' ratios
+	// (seed sample / kernel sample): above 1, the gain is beyond the noise.
+	// Zero in packs written before it was recorded.
+	SpeedupP10   float64          `json:"speedup_p10,omitempty"`
 	MedianUs     float64          `json:"median_us"`
 	SeedMedianUs float64          `json:"seed_median_us"`
 	Source       string           `json:"source"`
@@ -132,7 +136,7 @@ func FromSession(s *session.Session, t *target.Target, now time.Time) ([]Entry, 
 		sh := shapeOf(n, r)
 		out = append(out, Entry{
 			Key:     Key{Target: t.Name, Dialect: string(m.Dialect), Device: s.Metadata.DeviceChip, DType: m.DType, Rows: r},
-			Speedup: sh.Speedup, MedianUs: sh.MedianUs, SeedMedianUs: sh.SeedMedianUs,
+			Speedup: sh.Speedup, SpeedupP10: sh.SpeedupP10, MedianUs: sh.MedianUs, SeedMedianUs: sh.SeedMedianUs,
 			Source: n.Candidate.Spec.Source, Manifest: m,
 		})
 	}

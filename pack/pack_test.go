@@ -106,6 +106,9 @@ func TestFromSessionPicksPerShape(t *testing.T) {
 		if e.Device != "test device" || e.DType != target.Float32 || e.Dialect != "opencl" || e.Source == "" {
 			t.Errorf("entry key or source: %+v", e.Key)
 		}
+		if e.SpeedupP10 != 0.97*e.Speedup { // sessiontest's p10
+			t.Errorf("rows %d: speedup p10 %v of speedup %v", e.Rows, e.SpeedupP10, e.Speedup)
+		}
 	}
 }
 
