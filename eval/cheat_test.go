@@ -53,6 +53,12 @@ func (cheatDevice) Read(b device.Buffer, data []byte) error {
 	copy(data, b.(*hostBuffer).data)
 	return nil
 }
+func (cheatDevice) Fill(b device.Buffer, off, words int, word uint32) error {
+	for i := range words {
+		binary.LittleEndian.PutUint32(b.(*hostBuffer).data[off+4*i:], word)
+	}
+	return nil
+}
 
 type cheatKernel struct {
 	behavior string

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func TestCompare(t *testing.T) {
 	for i, r := range ref {
 		good[i] = float32(r)
 	}
-	if err := compare(f32, tol, float32Bytes(good), ref); err != nil {
+	if err := compare(f32, tol, float32Bytes(good), ref, maxAbs(ref)); err != nil {
 		t.Fatalf("float32 rounding must pass: %v", err)
 	}
 	for _, tc := range []struct {
@@ -37,16 +38,16 @@ func TestCompare(t *testing.T) {
 			bad := append([]float32(nil), good...)
 			bad[tc.at] = tc.v
 			bad[tc.at+1000] = tc.v // the first wrong element is reported, whatever the chunk order
-			if err := compare(f32, tol, float32Bytes(bad), ref); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if err := compare(f32, tol, float32Bytes(bad), ref, maxAbs(ref)); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("compare = %v, want %q", err, tc.want)
 			}
 		})
 	}
 	idx := []byte{1, 0, 0, 0, 7, 0, 0, 0}
-	if err := compare(u32, tol, idx, []float64{1, 7}); err != nil {
+	if err := compare(u32, tol, idx, []float64{1, 7}, 7); err != nil {
 		t.Fatal(err)
 	}
-	if err := compare(u32, tol, idx, []float64{1, 6}); err == nil {
+	if err := compare(u32, tol, idx, []float64{1, 6}, 6); err == nil {
 		t.Fatal("indices must match exactly")
 	}
 }
@@ -65,4 +66,12 @@ func TestPoisonAndGuards(t *testing.T) {
 	if v := math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24); !math.IsNaN(float64(v)) {
 		t.Fatalf("poison is %v, want NaN", v)
 	}
+}
+
+func float32Bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
 }

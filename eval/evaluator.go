@@ -41,6 +41,7 @@ type Evaluator struct {
 	target *target.Target
 	opts   Options
 	seed   *program
+	shapes map[int]*buffers // by row count
 }
 
 // program is a compiled kernel and how to launch it.
@@ -62,7 +63,7 @@ func New(ctx context.Context, dev device.Device, t *target.Target, opts Options)
 	if err != nil {
 		return nil, fmt.Errorf("compile seed of %s: %w", t.Name, err)
 	}
-	return &Evaluator{dev: dev, target: t, opts: opts, seed: &program{kernel: k, spec: spec}}, nil
+	return &Evaluator{dev: dev, target: t, opts: opts, seed: &program{kernel: k, spec: spec}, shapes: map[int]*buffers{}}, nil
 }
 
 // SeedSpec is the target's seed kernel for a dialect as a candidate spec.
@@ -84,8 +85,14 @@ func SeedSpec(t *target.Target, d device.Dialect) (kernel.Spec, error) {
 	}, nil
 }
 
-// Close releases the seed kernel.
-func (e *Evaluator) Close() { e.seed.kernel.Release() }
+// Close releases the seed kernel and the buffers.
+func (e *Evaluator) Close() {
+	e.seed.kernel.Release()
+	for rows, b := range e.shapes {
+		b.release()
+		delete(e.shapes, rows)
+	}
+}
 
 // FatalError means the device context is unusable after this candidate
 // (a sticky CUDA fault): the result stands, and the worker must restart.
@@ -253,77 +260,83 @@ func (e *Evaluator) geometry(spec kernel.Spec, rows int) (device.Launch, *failur
 	return l, nil
 }
 
-// buffers are one shape's device buffers, each followed by a guard region,
-// with the host copy of what the inputs must still hold afterwards.
+// buffers are one shape's device buffers, each followed by a guard region:
+// the inputs and two output sets (0: candidate, 1: seed). They live as
+// long as the evaluator: every use loads fresh inputs and poisons the
+// outputs on the device first, so nothing carries over between
+// candidates, and a 64 MB tensor is not allocated and freed per check.
 type buffers struct {
 	dev      device.Device
 	inputs   []device.Buffer
 	outputs  []device.Buffer
-	inBytes  [][]byte // payload + guard, as written
+	inBytes  [][]byte // each input's payload as last loaded
 	inSizes  []int    // payload bytes
-	outSizes []int    // payload bytes
-	// poisoned is each output's image before a launch (NaN payload, guard);
-	// readBack is reusable host memory per buffer. Both are made once per
-	// shape: at B=4096 they are tens of MB each.
-	poisoned [][]byte
+	outSizes []int
 	readBack map[device.Buffer][]byte
 }
 
-func (e *Evaluator) alloc(rows int, inputs [][]float32, outputSets int) (*buffers, *failure) {
+// outputSets is how many output sets a shape's buffers hold.
+const outputSets = 2
+
+// buffersFor returns the buffers of a row count, allocating them on first
+// use.
+func (e *Evaluator) buffersFor(rows int) (*buffers, *failure) {
+	if b, ok := e.shapes[rows]; ok {
+		return b, nil
+	}
 	b := &buffers{dev: e.dev, readBack: map[device.Buffer][]byte{}}
-	for _, in := range inputs {
-		payload := float32Bytes(in)
-		data := make([]byte, len(payload)+guardBytes(len(payload)))
-		copy(data, payload)
-		fill(data[len(payload):], guardBits)
-		buf, err := e.dev.Alloc(len(data))
+	alloc := func(n int) (device.Buffer, error) {
+		buf, err := e.dev.Alloc(n + guardBytes(n))
 		if err == nil {
-			err = e.dev.Write(buf, data)
+			err = e.dev.Fill(buf, n, guardBytes(n)/4, guardBits)
 		}
-		if buf != nil {
-			b.inputs = append(b.inputs, buf)
+		if err != nil && buf != nil {
+			buf.Release()
 		}
+		return buf, err
+	}
+	for _, tn := range e.target.Inputs {
+		n := 4 * e.target.Elements(tn, rows)
+		buf, err := alloc(n)
 		if err != nil {
 			b.release()
 			return nil, launchFailure("input buffer", err)
 		}
-		b.inBytes = append(b.inBytes, data)
-		b.inSizes = append(b.inSizes, len(payload))
+		b.inputs = append(b.inputs, buf)
+		b.inSizes = append(b.inSizes, n)
 	}
 	for range outputSets {
 		for _, tn := range e.target.Outputs {
 			n := 4 * e.target.Elements(tn, rows)
-			buf, err := e.dev.Alloc(n + guardBytes(n))
+			buf, err := alloc(n)
 			if err != nil {
 				b.release()
 				return nil, launchFailure("output buffer", err)
 			}
 			b.outputs = append(b.outputs, buf)
 			b.outSizes = append(b.outSizes, n)
-			image := make([]byte, n+guardBytes(n))
-			fill(image[:n], poisonBits)
-			fill(image[n:], guardBits)
-			b.poisoned = append(b.poisoned, image)
 		}
 	}
+	e.shapes[rows] = b
 	return b, nil
 }
 
-// load writes a draw's inputs, each followed by its guard region, into the
-// input buffers, and keeps the bytes for verify.
+// load writes a draw's inputs and resets their guard regions (a kernel
+// may have written there), and keeps the bytes for verify.
 func (b *buffers) load(inputs [][]float32) *failure {
+	b.inBytes = b.inBytes[:0]
 	for i, in := range inputs {
-		payload := float32Bytes(in)
+		payload := bytesOf(in)
 		if len(payload) != b.inSizes[i] {
 			return fail(LaunchError, "input %d holds %d bytes, its buffer %d", i, len(payload), b.inSizes[i])
 		}
-		data := make([]byte, len(payload)+guardBytes(len(payload)))
-		copy(data, payload)
-		fill(data[len(payload):], guardBits)
-		if err := b.dev.Write(b.inputs[i], data); err != nil {
+		b.inBytes = append(b.inBytes, payload)
+		if err := b.dev.Write(b.inputs[i], payload); err != nil {
 			return launchFailure("input buffer", err)
 		}
-		b.inBytes[i] = data
+		if err := b.dev.Fill(b.inputs[i], len(payload), guardBytes(len(payload))/4, guardBits); err != nil {
+			return launchFailure("input guard", err)
+		}
 	}
 	return nil
 }
@@ -346,10 +359,16 @@ func (b *buffers) args(set, nOut, rows int) []device.Arg {
 	return append(args, device.Uint32Arg(uint32(rows)))
 }
 
-// poison fills output set `set` with NaN and its guards with the canary.
+// poison fills output set `set` with NaN and its guards with the canary,
+// on the device.
 func (b *buffers) poison(set, nOut int) *failure {
 	for i := set * nOut; i < (set+1)*nOut; i++ {
-		if err := b.dev.Write(b.outputs[i], b.poisoned[i]); err != nil {
+		n := b.outSizes[i]
+		err := b.dev.Fill(b.outputs[i], 0, n/4, poisonBits)
+		if err == nil {
+			err = b.dev.Fill(b.outputs[i], n, guardBytes(n)/4, guardBits)
+		}
+		if err != nil {
 			return launchFailure("poison output", err)
 		}
 	}
@@ -367,8 +386,8 @@ func (b *buffers) read(buf device.Buffer) ([]byte, error) {
 }
 
 // verify reads output set `set` back and checks, in order: the guards of
-// every buffer, the inputs unchanged, and each output against ref.
-func (b *buffers) verify(t *target.Target, set int, ref [][]float64) *failure {
+// every buffer, the inputs unchanged, and each output against d's reference.
+func (b *buffers) verify(t *target.Target, set int, d *draw) *failure {
 	nOut := len(t.Outputs)
 	outs := make([][]byte, nOut)
 	for i := range nOut {
@@ -386,16 +405,16 @@ func (b *buffers) verify(t *target.Target, set int, ref [][]float64) *failure {
 		if err != nil {
 			return launchFailure("read input", err)
 		}
-		payload := b.inSizes[i]
+		payload := len(b.inBytes[i])
 		if at := firstChanged(data[payload:], guardBits); at >= 0 {
 			return fail(OutOfBounds, "wrote past the end of input %s (guard word %d changed)", t.Inputs[i].Name, at)
 		}
-		if string(data[:payload]) != string(b.inBytes[i][:payload]) {
+		if string(data[:payload]) != string(b.inBytes[i]) {
 			return fail(InputModified, "input %s changed during the launch", t.Inputs[i].Name)
 		}
 	}
 	for i, tn := range t.Outputs {
-		if err := compare(tn, t.Tolerance, outs[i], ref[i]); err != nil {
+		if err := compare(tn, t.Tolerance, outs[i], d.ref[i], d.scales[i]); err != nil {
 			return fail(WrongResult, "%v", err)
 		}
 	}

@@ -8,33 +8,41 @@ import (
 	"discover/target"
 )
 
-// draw is one fresh set of inputs at a row count, with its reference.
+// draw is one fresh set of inputs at a row count, with its reference and
+// each output's max|ref| (computed once: every run of the draw needs it).
 type draw struct {
 	rows   int
 	dist   target.Distribution
 	inputs [][]float32
 	ref    [][]float64
+	scales []float64
 }
 
 func (e *Evaluator) newDraw(rows int, seed int64, dist target.Distribution) *draw {
 	inputs := e.target.Generate(rows, seed, dist)
-	return &draw{rows: rows, dist: dist, inputs: inputs, ref: e.target.Reference(rows, inputs)}
+	d := &draw{rows: rows, dist: dist, inputs: inputs, ref: e.target.Reference(rows, inputs)}
+	for _, r := range d.ref {
+		d.scales = append(d.scales, maxAbs(r))
+	}
+	return d
 }
 
 // check runs the candidate twice on one draw of inputs. The first run must
 // match the float64 reference; a second run that does not, while the first
 // did, is a race.
 func (e *Evaluator) check(cand *program, d *draw) *failure {
-	t, rows, ref := e.target, d.rows, d.ref
+	t, rows := e.target, d.rows
 	launch, f := e.geometry(cand.spec, rows)
 	if f != nil {
 		return f
 	}
-	b, f := e.alloc(rows, d.inputs, 1)
+	b, f := e.buffersFor(rows)
 	if f != nil {
 		return f
 	}
-	defer b.release()
+	if f := b.load(d.inputs); f != nil {
+		return f
+	}
 	nOut := len(t.Outputs)
 	for run := range 2 {
 		if f := b.poison(0, nOut); f != nil {
@@ -43,7 +51,7 @@ func (e *Evaluator) check(cand *program, d *draw) *failure {
 		if err := cand.kernel.Run(b.args(0, nOut, rows), launch); err != nil {
 			return launchFailure("launch", err)
 		}
-		if f := b.verify(t, 0, ref); f != nil {
+		if f := b.verify(t, 0, d); f != nil {
 			if run == 1 && f.reason == WrongResult {
 				f.reason = Race
 				f.detail = "second run on the same inputs differs from the first, which was correct: " + f.detail
@@ -63,7 +71,7 @@ func (e *Evaluator) check(cand *program, d *draw) *failure {
 // called often enough (a counter in device memory), leaves the timed
 // draw's result there and fails.
 func (e *Evaluator) time(cand *program, d, fresh *draw) (ShapeResult, []float64, *failure) {
-	t, rows, ref := e.target, d.rows, d.ref
+	t, rows := e.target, d.rows
 	candLaunch, f := e.geometry(cand.spec, rows)
 	if f != nil {
 		return ShapeResult{}, nil, f
@@ -72,11 +80,13 @@ func (e *Evaluator) time(cand *program, d, fresh *draw) (ShapeResult, []float64,
 	if f != nil {
 		return ShapeResult{}, nil, f
 	}
-	b, f := e.alloc(rows, d.inputs, 2) // set 0: candidate, set 1: seed
+	b, f := e.buffersFor(rows)
 	if f != nil {
 		return ShapeResult{}, nil, f
 	}
-	defer b.release()
+	if f := b.load(d.inputs); f != nil {
+		return ShapeResult{}, nil, f
+	}
 	nOut := len(t.Outputs)
 	for set := range 2 {
 		if f := b.poison(set, nOut); f != nil {
@@ -115,7 +125,7 @@ func (e *Evaluator) time(cand *program, d, fresh *draw) (ShapeResult, []float64,
 		}
 		candUs = append(candUs, perLaunchUs(d, launches))
 	}
-	if f := b.verify(t, 0, ref); f != nil {
+	if f := b.verify(t, 0, d); f != nil {
 		f.detail = "output of the last timed launch: " + f.detail
 		return ShapeResult{}, nil, f
 	}
@@ -125,7 +135,7 @@ func (e *Evaluator) time(cand *program, d, fresh *draw) (ShapeResult, []float64,
 	if err := cand.kernel.Run(candArgs, candLaunch); err != nil {
 		return ShapeResult{}, nil, launchFailure("launch after timing", err)
 	}
-	if f := b.verify(t, 0, fresh.ref); f != nil {
+	if f := b.verify(t, 0, fresh); f != nil {
 		f.detail = "launch after the timed ones, on new inputs over the output they left (not poisoned; " +
 			"a kernel must not skip work because its output looks computed or it was called before): " + f.detail
 		return ShapeResult{}, nil, f
