@@ -100,7 +100,9 @@ func match(p *pack.Pack, t *target.Target, rows int, info device.Info) (*pack.En
 		{func(e pack.Entry) bool { return e.Manifest.Entry == t.Entry && slices.Equal(e.Manifest.Dims, t.Dims) },
 			func([]pack.Entry) string { return fmt.Sprintf("no pack entry for %s at %s", t.Kernel, dims) }},
 		{func(e pack.Entry) bool { return e.Dialect == string(info.API) && e.Device == info.Name },
-			func([]pack.Entry) string { return fmt.Sprintf("no pack entry for %s at %s on %s", t.Kernel, dims, info.Name) }},
+			func([]pack.Entry) string {
+				return fmt.Sprintf("no pack entry for %s at %s on %s", t.Kernel, dims, info.Name)
+			}},
 		{func(e pack.Entry) bool { return e.DType == target.Float32 },
 			func([]pack.Entry) string { return fmt.Sprintf("no float32 pack entry for %s at %s", t.Kernel, dims) }},
 		{func(e pack.Entry) bool { return e.Rows == rows },

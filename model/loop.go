@@ -96,7 +96,9 @@ func (m *Model) Build(ctx context.Context, choices []Choice) (*Loop, error) {
 		l.steps = append(l.steps, step{device.Step{Kernel: cl.k, Args: args, Launch: cl.l}, family, 0})
 	}
 	// matvecBytes is the traffic of y[n] = W[n, k] x[k], `experts` times.
-	matvecBytes := func(n, kk, experts int) int64 { return 4 * int64(experts) * (int64(n)*int64(kk) + int64(kk) + int64(n)) }
+	matvecBytes := func(n, kk, experts int) int64 {
+		return 4 * int64(experts) * (int64(n)*int64(kk) + int64(kk) + int64(n))
+	}
 
 	own("embed", ClassOther, elementwise(c.Hidden), 0, buf(a.tok), buf(w[0]), buf(a.x), u32(d))
 	for layer := range c.Layers {

@@ -158,7 +158,7 @@ func (m *Model) Close() {
 
 // Launch geometry of the loop's own kernels.
 const (
-	groupSize    = 256           // work-items per group of the elementwise and matvec kernels
+	groupSize    = 256            // work-items per group of the elementwise and matvec kernels
 	rowsPerGroup = groupSize / 32 // matvec rows per group: MV_LANES = 32 lanes per row
 )
 
