@@ -51,7 +51,7 @@ and a PUCT tree picks which kernel to improve next.
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newListCommand(), newSearchCommand(), newAutorunCommand(), newCompareCommand(), newReportCommand(),
-		newExportCommand(), newPackCommand(), newBenchCommand(), newWorkerCommand())
+		newExportCommand(), newPackCommand(), newBenchCommand(), newValidateCommand(), newWorkerCommand())
 	return root
 }
 
