@@ -73,7 +73,7 @@ func (s *space) render(p point) (Variant, error) {
 		Header:       fmt.Sprintf("tuner %s: %s", s.t.Kernel, s.format(p)),
 		Summary:      pl.summary,
 		Defines:      pl.defines,
-		VecMacros:    vecMacros(s.dialect, pl.n["VEC"]),
+		VecMacros:    vecMacros(s.dialect, pl.n["VEC"], p["hint"] == "stream"),
 		Signature:    signature(s.t, s.dialect),
 		K:            p,
 		N:            pl.n,
@@ -151,10 +151,9 @@ func signature(t *target.Target, d device.Dialect) string {
 // vecMacros define LOADV and STOREV: VEC consecutive floats at vector
 // index i of a device pointer, to or from a float array. Every vector
 // access the templates make is aligned (rows are multiples of VEC floats).
-func vecMacros(d device.Dialect, vec int) string {
-	if vec == 1 {
-		return "#define LOADV(d, p, i) ((d)[0] = (p)[i])\n#define STOREV(p, i, s) ((p)[i] = (s)[0])"
-	}
+// LOADV_S and STOREV_S are the same for data used once: with stream (CUDA
+// only) they go through __ldcs and __stcs, evict-first in the caches.
+func vecMacros(d device.Dialect, vec int, stream bool) string {
 	typ := vecName(vec)
 	comps := []string{"x", "y", "z", "w"}[:vec]
 	var load, elems []string
@@ -162,10 +161,23 @@ func vecMacros(d device.Dialect, vec int) string {
 		load = append(load, fmt.Sprintf("(d)[%d] = v_.%s;", i, c))
 		elems = append(elems, fmt.Sprintf("(s)[%d]", i))
 	}
+	if vec == 1 {
+		load, elems = []string{"(d)[0] = v_;"}, []string{"(s)[0]"}
+	}
 	in, out, ctor := fmt.Sprintf("(const %s*)", typ), fmt.Sprintf("(%s*)", typ), "make_"+typ
 	if d == device.OpenCL {
 		in, out, ctor = fmt.Sprintf("(__global const %s*)", typ), fmt.Sprintf("(__global %s*)", typ), "("+typ+")"
 	}
-	return fmt.Sprintf("#define LOADV(d, p, i) do { const %s v_ = (%s(p))[i]; %s } while (0)\n", typ, in, strings.Join(load, " ")) +
-		fmt.Sprintf("#define STOREV(p, i, s) ((%s(p))[i] = %s(%s))", out, ctor, strings.Join(elems, ", "))
+	if vec == 1 {
+		ctor = ""
+	}
+	value := fmt.Sprintf("%s(%s)", ctor, strings.Join(elems, ", "))
+	macros := fmt.Sprintf("#define LOADV(d, p, i) do { const %s v_ = (%s(p))[i]; %s } while (0)\n", typ, in, strings.Join(load, " ")) +
+		fmt.Sprintf("#define STOREV(p, i, s) ((%s(p))[i] = %s)\n", out, value)
+	if stream {
+		return macros +
+			fmt.Sprintf("#define LOADV_S(d, p, i) do { const %s v_ = __ldcs(%s(p) + (i)); %s } while (0)\n", typ, in, strings.Join(load, " ")) +
+			fmt.Sprintf("#define STOREV_S(p, i, s) __stcs(%s(p) + (i), %s)", out, value)
+	}
+	return macros + "#define LOADV_S LOADV\n#define STOREV_S STOREV"
 }

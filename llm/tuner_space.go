@@ -45,7 +45,18 @@ var (
 	knobCache  = choice("cache", "reload", "regs")                           // re-read the row, or keep it in registers
 	knobTTTC   = choice("cache", "reload", "regs", "prefetch")               // ttt: prefetch also loads W_grad early
 	knobAlgo   = choice("algo", "thread", "rank", "argmax")                  // topk: see topkFamily
+	// Cache hints on data used once: "stream" loads and stores it
+	// evict-first (CUDA's __ldcs/__stcs), leaving L2 to what is reused.
+	knobHint = choice("hint", "none", "stream")
 )
+
+// checkHint says why a hint cannot be built in the space's dialect.
+func (s *space) checkHint(p point) error {
+	if p["hint"] != "none" && s.dialect != device.CUDA {
+		return fmt.Errorf("cache hint %q is CUDA's", p["hint"])
+	}
+	return nil
+}
 
 // Limits on a point.
 const (
@@ -362,12 +373,12 @@ func vecName(vec int) string {
 // and moe_combine. Work-item lid of group g owns vectors g*TPB*IPT + lid +
 // k*TPB, k < IPT, so each of a group's IPT accesses is one coalesced span.
 func elementwiseFamily(withExp bool) *family {
-	f := &family{knobs: []knob{knobTPB, knobVec, knobIPT}}
+	f := &family{knobs: []knob{knobTPB, knobVec, knobIPT, knobHint}}
 	if withExp {
 		f.knobs = append(f.knobs, knobFast)
 	}
 	f.defaults = func(s *space) point {
-		p := point{"tpb": "256", "vec": strconv.Itoa(widest(s.dim("D"), 4)), "ipt": "1"}
+		p := point{"tpb": "256", "vec": strconv.Itoa(widest(s.dim("D"), 4)), "ipt": "1", "hint": "none"}
 		if withExp {
 			p["fast"] = "0"
 		}
@@ -386,14 +397,24 @@ func elementwiseFamily(withExp bool) *family {
 		if floats > maxFloats {
 			return nil, fmt.Errorf("%d floats in flight per work-item, more than %d", floats, maxFloats)
 		}
+		if err := s.checkHint(p); err != nil {
+			return nil, err
+		}
 		pl := &plan{tpb: tpb, grid: ceilDiv(fmt.Sprintf("%s*D/%d", s.t.RowVar, vec), ipt)}
 		pl.def("TPB", tpb)
 		pl.def("VEC", vec)
 		pl.def("IPT", ipt)
-		pl.summary = fmt.Sprintf("%d work-items per group, each %d x %s", tpb, ipt, vecName(vec))
+		pl.summary = fmt.Sprintf("%d work-items per group, each %d x %s%s", tpb, ipt, vecName(vec), hintSummary(p))
 		return pl, nil
 	}
 	return f
+}
+
+func hintSummary(p point) string {
+	if p["hint"] == "stream" {
+		return ", evict-first loads and stores of data used once"
+	}
+	return ""
 }
 
 // widest is the largest vector width up to w that divides n.
@@ -409,10 +430,10 @@ func widest(n, w int) int {
 // work-items reduce together; cache=regs keeps those vectors in registers
 // for the scaling pass instead of reading them again.
 var rmsnormFamily = &family{
-	knobs: []knob{knobTPR, knobRPB, knobVec, knobCache, knobUnroll, knobReduce},
+	knobs: []knob{knobTPR, knobRPB, knobVec, knobCache, knobUnroll, knobReduce, knobHint},
 	defaults: func(s *space) point {
 		return point{"tpr": "128", "rpb": "1", "vec": strconv.Itoa(widest(s.dim("D"), 4)), "cache": "regs",
-			"unroll": "1", "reduce": s.defaultReduce()}
+			"unroll": "1", "reduce": s.defaultReduce(), "hint": "none"}
 	},
 	canon: func(s *space, p point) {
 		if p["cache"] == "regs" {
@@ -434,6 +455,9 @@ var rmsnormFamily = &family{
 		case p["cache"] == "regs" && d/tpr > maxFloats:
 			return nil, fmt.Errorf("a row slice of %d floats per work-item is too many registers", d/tpr)
 		}
+		if err := s.checkHint(p); err != nil {
+			return nil, err
+		}
 		tpb := tpr * rpb
 		pl := &plan{tpb: tpb, grid: s.rowsGrid(rpb)}
 		red := reduceSlots(p, tpb, tpr)
@@ -449,8 +473,8 @@ var rmsnormFamily = &family{
 			pl.def("NVEC", d/(tpr*vec))
 			keep = "kept in registers"
 		}
-		pl.summary = fmt.Sprintf("%d work-items per row x %d rows per group, %s loads, row %s, %s reduction",
-			tpr, rpb, vecName(vec), keep, p["reduce"])
+		pl.summary = fmt.Sprintf("%d work-items per row x %d rows per group, %s loads, row %s, %s reduction%s",
+			tpr, rpb, vecName(vec), keep, p["reduce"], hintSummary(p))
 		return pl, nil
 	},
 }
