@@ -327,6 +327,37 @@ func TestTimeCapturesOnceAndReplays(t *testing.T) {
 	}
 }
 
+// A sample longer than graphBatch replays one captured batch, then a graph
+// of the rest, between the same two events.
+func TestTimeReplaysBatches(t *testing.T) {
+	f := newFake()
+	d := openFake(t, f)
+	k := compileFake(t, d)
+	l := device.Launch{Global: [3]int{32, 1, 1}, Local: [3]int{32, 1, 1}}
+	f.calls = nil
+	if _, err := k.Time(nil, l, 2*graphBatch+5); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.called("cuLaunchKernel")); n != graphBatch+5 {
+		t.Errorf("captured %d launches, want %d", n, graphBatch+5)
+	}
+	if n := len(f.called("cuStreamBeginCapture")); n != 2 {
+		t.Errorf("captures = %d, want 2 (a batch, the rest)", n)
+	}
+	want := []string{"cuEventRecord", "cuGraphLaunch", "cuGraphLaunch", "cuGraphLaunch", "cuEventRecord"}
+	if got := f.called("cuEventRecord", "cuGraphLaunch"); !slices.Equal(got, want) {
+		t.Errorf("replay calls = %v, want %v", got, want)
+	}
+	// Another count reuses the batch and captures only its rest.
+	f.calls = nil
+	if _, err := k.Time(nil, l, graphBatch+7); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.called("cuLaunchKernel")); n != 7 {
+		t.Errorf("captured %d launches, want 7", n)
+	}
+}
+
 func TestTimeRefusedLaunchEndsCapture(t *testing.T) {
 	f := newFake()
 	d := openFake(t, f)
