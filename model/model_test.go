@@ -27,13 +27,20 @@ func openTiny(t *testing.T, seed uint32) (*Model, device.Device) {
 // float64 host model over the same weights, which the device generated
 // bit for bit as the host does.
 func TestDecodeMatchesReference(t *testing.T) {
-	const seed, start, n = 7, 3, 12
-	m, dev := openTiny(t, seed)
+	const seed = 7
+	m, _ := openTiny(t, seed)
+	t.Logf("tokens %v", checkAgainstReference(t, m, referenceWeights(m.Config(), seed), 3, 12))
+}
+
+// checkAgainstReference checks that m's weights on the device are want,
+// bit for bit, and that the seed loop decodes n tokens from start as the
+// float64 host model does, twice. It returns the tokens.
+func checkAgainstReference(t *testing.T, m *Model, want [][]float32, start uint32, n int) []uint32 {
+	t.Helper()
 	cfg := m.Config()
-	want := referenceWeights(cfg, seed)
 	for i, b := range m.weights {
 		raw := make([]byte, b.Size())
-		if err := dev.Read(b, raw); err != nil {
+		if err := m.dev.Read(b, raw); err != nil {
 			t.Fatal(err)
 		}
 		for j := range want[i] {
@@ -55,7 +62,6 @@ func TestDecodeMatchesReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("tokens %v", got)
 	if ref := referenceDecode(cfg, want, start, n); !slices.Equal(got, ref) {
 		t.Errorf("tokens %v\nreference %v", got, ref)
 	}
@@ -63,6 +69,7 @@ func TestDecodeMatchesReference(t *testing.T) {
 	if err != nil || !slices.Equal(again, got) {
 		t.Errorf("second decode %v, %v; first %v", again, err, got)
 	}
+	return got
 }
 
 // TestCUDAKernelsCompile: every kernel of the CUDA source compiles for the

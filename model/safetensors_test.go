@@ -117,30 +117,7 @@ func TestSafetensorsWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	for i, b := range m.weights {
-		raw := make([]byte, b.Size())
-		if err := dev.Read(b, raw); err != nil {
-			t.Fatal(err)
-		}
-		for j := range want[i] {
-			if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:])); got != want[i][j] {
-				t.Fatalf("%s[%d] = %v, want %v", cfg.tensors()[i].name, j, got, want[i][j])
-			}
-		}
-	}
-	choices, _ := Seeds(cfg)
-	loop, err := m.Build(context.Background(), choices)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer loop.Release()
-	got, _, err := loop.Decode(5, 6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ref := referenceDecode(cfg, want, 5, 6); !slices.Equal(got, ref) {
-		t.Errorf("tokens %v, reference %v", got, ref)
-	}
+	checkAgainstReference(t, m, want, 5, 6)
 }
 
 // TestSafetensorsErrors: a missing tensor is named, a wrong shape or a
