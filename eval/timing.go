@@ -51,7 +51,7 @@ func (e *Evaluator) check(cand *program, d *draw) *failure {
 		if err := cand.kernel.Run(b.args(0, nOut, rows), launch); err != nil {
 			return launchFailure("launch", err)
 		}
-		if f := b.verify(t, 0, d); f != nil {
+		if f := b.verify(t, 0, d, run == 1); f != nil {
 			if run == 1 && f.reason == WrongResult {
 				f.reason = Race
 				f.detail = "second run on the same inputs differs from the first, which was correct: " + f.detail
@@ -125,7 +125,7 @@ func (e *Evaluator) time(cand *program, d, fresh *draw) (ShapeResult, []float64,
 		}
 		candUs = append(candUs, perLaunchUs(d, launches))
 	}
-	if f := b.verify(t, 0, d); f != nil {
+	if f := b.verify(t, 0, d, true); f != nil {
 		f.detail = "output of the last timed launch: " + f.detail
 		return ShapeResult{}, nil, f
 	}
@@ -135,7 +135,7 @@ func (e *Evaluator) time(cand *program, d, fresh *draw) (ShapeResult, []float64,
 	if err := cand.kernel.Run(candArgs, candLaunch); err != nil {
 		return ShapeResult{}, nil, launchFailure("launch after timing", err)
 	}
-	if f := b.verify(t, 0, fresh); f != nil {
+	if f := b.verify(t, 0, fresh, true); f != nil {
 		f.detail = "launch after the timed ones, on new inputs over the output they left (not poisoned; " +
 			"a kernel must not skip work because its output looks computed or it was called before): " + f.detail
 		return ShapeResult{}, nil, f
