@@ -102,7 +102,7 @@ func TestPatchedLoopAgrees(t *testing.T) {
 	if choices[0].Family != "rmsnorm" || choices[0].From != "pack" {
 		t.Fatalf("choices %+v", choices)
 	}
-	rec, err := Validate(context.Background(), m, choices, Weights{Seed: 3}, Options{MaxTokens: 10, Runs: 1})
+	rec, err := Validate(context.Background(), m, choices, Options{MaxTokens: 10, Runs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestPatchedLoopAgrees(t *testing.T) {
 	p = pack.New()
 	p.Add(wrong)
 	choices, _ = Choose(m.Config(), dev.Info(), p)
-	rec, err = Validate(context.Background(), m, choices, Weights{Seed: 3}, Options{MaxTokens: 10, Runs: 1})
+	rec, err = Validate(context.Background(), m, choices, Options{MaxTokens: 10, Runs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

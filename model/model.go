@@ -27,6 +27,7 @@ type Model struct {
 	seq     device.Sequencer
 	own     map[string]device.Kernel
 	weights []device.Buffer // in cfg.tensors() order
+	source  string          // where the weights came from
 	act     activations
 }
 
@@ -138,6 +139,9 @@ func (m *Model) allocActivations() error {
 
 // Config is the model's shape.
 func (m *Model) Config() Config { return m.cfg }
+
+// WeightSource says where the weights came from.
+func (m *Model) WeightSource() string { return m.source }
 
 // Close releases the weights, activations and kernels.
 func (m *Model) Close() {

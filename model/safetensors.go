@@ -123,6 +123,11 @@ func elements(shape []int) int {
 // errMissingTensor marks a tensor the checkpoint does not have.
 var errMissingTensor = errors.New("missing tensor")
 
+func (c *checkpoint) has(name string) bool {
+	_, ok := c.tensors[name]
+	return ok
+}
+
 // read returns the named tensor as float32 after checking its shape.
 func (c *checkpoint) read(name string, shape []int) ([]float32, error) {
 	t, ok := c.tensors[name]

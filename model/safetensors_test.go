@@ -64,12 +64,16 @@ func encode(dtype string, v []float32) []byte {
 
 // writeCheckpoint writes cfg's weights in Hugging Face names over two
 // shards: the matrices in BF16 (rounded down to it), the norms in F16, the
-// rest in F32. It returns the float32 values the model must hold.
-func writeCheckpoint(t *testing.T, dir string, cfg Config, seed uint32) [][]float32 {
+// rest in F32, leaving out the tensors whose names end in one of omit. It
+// returns the float32 values written.
+func writeCheckpoint(t *testing.T, dir string, cfg Config, seed uint32, omit ...string) [][]float32 {
 	t.Helper()
 	want := referenceWeights(cfg, seed)
 	shards := []map[string]stTensorData{{}, {}}
 	for n, tn := range cfg.tensors() {
+		if slices.ContainsFunc(omit, func(o string) bool { return strings.HasSuffix(tn.name, o) }) {
+			continue
+		}
 		v := want[n]
 		dtype := "F32"
 		switch {
@@ -118,6 +122,33 @@ func TestSafetensorsWeights(t *testing.T) {
 	}
 	defer m.Close()
 	checkAgainstReference(t, m, want, 5, 6)
+}
+
+// TestSafetensorsFallbacks: a real checkpoint has no mixing-step weights
+// (they are random from the seed then), and one with tied embeddings no
+// LM head (the embedding serves).
+func TestSafetensorsFallbacks(t *testing.T) {
+	dev := devtest.OpenCL(t)
+	cfg := Presets["tiny"]
+	dir := t.TempDir()
+	want := writeCheckpoint(t, dir, cfg, 11, "mixer.weight", "lm_head.weight")
+	const seed = 4
+	m, err := New(context.Background(), dev, cfg, Weights{Dir: dir, Seed: seed}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	random := referenceWeights(cfg, seed)
+	for n, tn := range cfg.tensors() {
+		if isMixer(tn) {
+			want[n] = random[n]
+		}
+	}
+	want[2] = want[0] // lm_head = embed_tokens
+	checkAgainstReference(t, m, want, 5, 6)
+	if src := m.WeightSource(); !strings.Contains(src, "mixing steps random (seed 4)") {
+		t.Errorf("weight source %q", src)
+	}
 }
 
 // TestSafetensorsErrors: a missing tensor is named, a wrong shape or a

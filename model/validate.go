@@ -83,7 +83,7 @@ const profileLaunches, profileSamples = 20, 3
 // discovered is not nil, with those choices: a warm-up run each, then
 // opts.Runs timed runs each, alternating (baseline, discovered, baseline,
 // ...) so drift hits both alike. Then it times every step alone, per class.
-func Validate(ctx context.Context, m *Model, discovered []Choice, w Weights, opts Options) (*Record, error) {
+func Validate(ctx context.Context, m *Model, discovered []Choice, opts Options) (*Record, error) {
 	if opts.MaxTokens < 1 || opts.Runs < 1 {
 		return nil, fmt.Errorf("need at least one token and one run, got %d and %d", opts.MaxTokens, opts.Runs)
 	}
@@ -115,7 +115,7 @@ func Validate(ctx context.Context, m *Model, discovered []Choice, w Weights, opt
 
 	info := m.dev.Info()
 	rec := &Record{Model: m.cfg.Name, Device: info.Name, Dialect: string(info.API), Date: time.Now().UTC().Format(time.RFC3339),
-		Config: m.cfg, Weights: w.String(), MaxTokens: opts.MaxTokens, Runs: opts.Runs, Kernels: discovered,
+		Config: m.cfg, Weights: m.source, MaxTokens: opts.MaxTokens, Runs: opts.Runs, Kernels: discovered,
 		PerKernelUs: map[string]KernelTime{}}
 	if discovered == nil {
 		rec.Kernels = seeds

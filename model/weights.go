@@ -106,7 +106,15 @@ func (w Weights) String() string {
 	return fmt.Sprintf("random (seed %d)", w.Seed)
 }
 
-// load allocates the weights and fills them, reporting each tensor done.
+// fallbacks are what a checkpoint may lack: the mixing step's weight is
+// this loop's own (random from the seed then), and a model with tied
+// embeddings (LFM2) has no lm_head.weight but reuses the embedding.
+var fallbacks = map[string]string{"lm_head.weight": "model.embed_tokens.weight"}
+
+func isMixer(t tensor) bool { return strings.HasSuffix(t.name, ".mixer.weight") }
+
+// loadWeights allocates the weights and fills them, reporting each tensor
+// done, and says where they came from.
 func (m *Model) loadWeights(ctx context.Context, w Weights, progress func(done, total int)) error {
 	ts := m.cfg.tensors()
 	var ckpt *checkpoint
@@ -117,6 +125,8 @@ func (m *Model) loadWeights(ctx context.Context, w Weights, progress func(done, 
 		}
 		defer ckpt.Close()
 	}
+	m.source = w.String()
+	randomMixers := false
 	for n, t := range ts {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -126,10 +136,17 @@ func (m *Model) loadWeights(ctx context.Context, w Weights, progress func(done, 
 			return fmt.Errorf("weights: %s: %w", t.name, err)
 		}
 		m.weights = append(m.weights, b)
-		if ckpt != nil {
-			err = m.upload(ckpt, t, b)
-		} else {
+		switch {
+		case ckpt == nil:
 			err = m.randomize(t, b, w.Seed)
+		case isMixer(t) && !ckpt.has(t.name):
+			randomMixers = true
+			err = m.randomize(t, b, w.Seed)
+		default:
+			if alt, ok := fallbacks[t.name]; ok && !ckpt.has(t.name) {
+				t.name = alt
+			}
+			err = m.upload(ckpt, t, b)
 		}
 		if err != nil {
 			return fmt.Errorf("weights: %s: %w", t.name, err)
@@ -137,6 +154,9 @@ func (m *Model) loadWeights(ctx context.Context, w Weights, progress func(done, 
 		if progress != nil {
 			progress(n+1, len(ts))
 		}
+	}
+	if randomMixers {
+		m.source += fmt.Sprintf(", mixing steps random (seed %d)", w.Seed)
 	}
 	return nil
 }

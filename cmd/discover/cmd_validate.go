@@ -150,9 +150,9 @@ func runValidate(ctx context.Context, o validateOptions) error {
 		return err
 	}
 	defer m.Close()
-	fmt.Fprintf(os.Stderr, "weights ready in %.1f s\n", time.Since(start).Seconds())
+	fmt.Fprintf(os.Stderr, "weights ready in %.1f s: %s\n", time.Since(start).Seconds(), m.WeightSource())
 
-	rec, err := model.Validate(ctx, m, discovered, w, model.Options{
+	rec, err := model.Validate(ctx, m, discovered, model.Options{
 		MaxTokens: o.maxTokens, Runs: o.runs, Start: startToken,
 		Progress: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	})
