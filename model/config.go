@@ -30,20 +30,22 @@ type Config struct {
 // layer here; the real models' dense first layers, shared experts and
 // attention are not modelled (docs/validate.md).
 //
-// Sources (checked 2026-11):
-//   - glm-4.7-flash: https://huggingface.co/zai-org/GLM-4.7-Flash (config.json,
-//     glm4_moe_lite); the same values are the defaults of transformers'
-//     Glm4MoeLiteConfig (src/transformers/models/glm4_moe_lite/modular_glm4_moe_lite.py):
+// Sources (docs/validate.md has the details; the Hub itself was not
+// reachable, so the values were checked against the models' configuration
+// classes in Hugging Face transformers, whose defaults mirror the releases):
+//   - glm-4.7-flash: https://huggingface.co/zai-org/GLM-4.7-Flash (glm4_moe_lite);
+//     transformers' Glm4MoeLiteConfig (models/glm4_moe_lite/modular_glm4_moe_lite.py):
 //     vocab 154880, hidden 2048, moe_intermediate 1536, 47 layers,
 //     n_routed_experts 64, num_experts_per_tok 4.
-//   - qwen3-30b-a3b: https://huggingface.co/Qwen/Qwen3-30B-A3B (config.json);
-//     transformers' Qwen3MoeConfig defaults (configuration_qwen3_moe.py) give
-//     vocab 151936, hidden 2048, moe_intermediate 768, 128 experts, top-8;
-//     48 layers from the model card and THUDM/slime's scripts/models/qwen3-30B-A3B.sh.
-//   - lfm2-8b-a1b: https://huggingface.co/LiquidAI/LFM2-8B-A1B (config.json,
-//     lfm2_moe): vocab 65536, hidden 2048, moe_intermediate 1792, 24 layers,
-//     32 experts, top-4 (transformers' Lfm2MoeConfig defaults, except
-//     num_hidden_layers, whose default there is 32; 24 per the model card).
+//   - qwen3-30b-a3b: https://huggingface.co/Qwen/Qwen3-30B-A3B; transformers'
+//     Qwen3MoeConfig (models/qwen3_moe/configuration_qwen3_moe.py): vocab
+//     151936, hidden 2048, moe_intermediate 768, 128 experts, top-8; 48
+//     layers from the model card and slime's scripts/models/qwen3-30B-A3B.sh.
+//   - lfm2-8b-a1b: https://huggingface.co/LiquidAI/LFM2-8B-A1B (lfm2_moe);
+//     transformers' Lfm2MoeConfig (models/lfm2_moe/configuration_lfm2_moe.py):
+//     vocab 65536, hidden 2048, moe_intermediate 1792, 32 experts, top-4; 24
+//     layers from Liquid AI's LFM2-24B-A2B announcement ("24 layers to 40")
+//     and copies of the config.json (the transformers default is 32).
 //   - tiny: not a real model; small enough for CI on a CPU. Its E=8, K=2
 //     are the registered topk_gating target's dims, so a pack from a
 //     session of that target patches it.
