@@ -118,6 +118,9 @@ func runValidate(ctx context.Context, o validateOptions) error {
 	if o.layers > 0 {
 		cfg.Layers = o.layers
 	}
+	if o.kernels != "" && o.noPatch {
+		fmt.Fprintf(os.Stderr, "--no-patch: %s is not used\n", o.kernels)
+	}
 	var p *pack.Pack
 	if o.kernels != "" && !o.noPatch {
 		if p, err = pack.Load(o.kernels); err != nil {
