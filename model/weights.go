@@ -131,6 +131,9 @@ func (m *Model) loadWeights(ctx context.Context, w Weights, progress func(done, 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if t.elements(m.cfg.Experts) > math.MaxUint32 {
+			return fmt.Errorf("weights: %s has %d elements; the loop's kernels index tensors with 32 bits", t.name, t.elements(m.cfg.Experts))
+		}
 		b, err := m.dev.Alloc(4 * t.elements(m.cfg.Experts))
 		if err != nil {
 			return fmt.Errorf("weights: %s: %w", t.name, err)
