@@ -111,8 +111,6 @@ func Validate(ctx context.Context, m *Model, discovered []Choice, opts Options) 
 		defer disc.Release()
 		loops = append(loops, disc)
 	}
-	names := []string{"baseline", "discovered"}
-
 	info := m.dev.Info()
 	rec := &Record{Model: m.cfg.Name, Device: info.Name, Dialect: string(info.API), Date: time.Now().UTC().Format(time.RFC3339),
 		Config: m.cfg, Weights: m.source, MaxTokens: opts.MaxTokens, Runs: opts.Runs, Kernels: discovered,
@@ -121,51 +119,14 @@ func Validate(ctx context.Context, m *Model, discovered []Choice, opts Options) 
 		rec.Kernels = seeds
 	}
 
-	// Warm-up: compiles lazily built state, and gives each loop's tokens.
-	warm := make([][]uint32, len(loops))
+	if err := decodeRuns(ctx, rec, loops, opts, say); err != nil {
+		return nil, err
+	}
 	for i, l := range loops {
-		say("warm-up %s: %d tokens", names[i], opts.MaxTokens)
-		if warm[i], _, err = l.Decode(opts.Start, opts.MaxTokens); err != nil {
-			return nil, fmt.Errorf("%s: %w", names[i], err)
-		}
-	}
-	identical := len(warm) == 1 || slices.Equal(warm[0], warm[1])
-	tps := make([][]float64, len(loops))
-	var lastBaseline []uint32
-	for r := range opts.Runs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		for i, l := range loops {
-			tokens, elapsed, err := l.Decode(opts.Start, opts.MaxTokens)
-			if err != nil {
-				return nil, fmt.Errorf("%s run %d: %w", names[i], r+1, err)
-			}
-			identical = identical && slices.Equal(tokens, warm[0])
-			if i == 0 {
-				lastBaseline = tokens
-			}
-			tps[i] = append(tps[i], float64(opts.MaxTokens)/elapsed.Seconds())
-			say("run %d/%d %s: %.1f tok/s", r+1, opts.Runs, names[i], tps[i][r])
-		}
-	}
-	rec.TokenIdentical = identical
-	rec.BaselineRunsTPS, rec.BaselineTPS = tps[0], median(tps[0])
-	compared := lastBaseline
-	if len(loops) == 2 {
-		compared = warm[1]
-		rec.DiscoveredRunsTPS = tps[1]
-		d := median(tps[1])
-		delta := 100 * (d - rec.BaselineTPS) / rec.BaselineTPS
-		rec.DiscoveredTPS, rec.DiscoveredDeltaPct = &d, &delta
-	}
-	rec.Fidelity = compare(warm[0], compared)
-
-	for i, l := range loops {
-		say("timing each kernel of the %s loop", names[i])
+		say("timing each kernel of the %s loop", variants[i])
 		steps, err := l.Profile(profileLaunches, profileSamples)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", names[i], err)
+			return nil, fmt.Errorf("%s: %w", variants[i], err)
 		}
 		total := 0.0
 		for _, s := range steps {
@@ -188,6 +149,55 @@ func Validate(ctx context.Context, m *Model, discovered []Choice, opts Options) 
 		}
 	}
 	return rec, nil
+}
+
+// variants names the loops: the baseline, then the discovered one.
+var variants = []string{"baseline", "discovered"}
+
+// decodeRuns runs a warm-up decode per loop (the first replay pays one-time
+// costs; its tokens are the loop's reference), then opts.Runs timed decodes
+// per loop, alternating, and fills in tokens/s and fidelity.
+func decodeRuns(ctx context.Context, rec *Record, loops []*Loop, opts Options, say func(string, ...any)) error {
+	warm := make([][]uint32, len(loops))
+	for i, l := range loops {
+		say("warm-up %s: %d tokens", variants[i], opts.MaxTokens)
+		var err error
+		if warm[i], _, err = l.Decode(opts.Start, opts.MaxTokens); err != nil {
+			return fmt.Errorf("%s: %w", variants[i], err)
+		}
+	}
+	identical := len(warm) == 1 || slices.Equal(warm[0], warm[1])
+	tps := make([][]float64, len(loops))
+	var lastBaseline []uint32
+	for r := range opts.Runs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i, l := range loops {
+			tokens, elapsed, err := l.Decode(opts.Start, opts.MaxTokens)
+			if err != nil {
+				return fmt.Errorf("%s run %d: %w", variants[i], r+1, err)
+			}
+			identical = identical && slices.Equal(tokens, warm[0])
+			if i == 0 {
+				lastBaseline = tokens
+			}
+			tps[i] = append(tps[i], float64(opts.MaxTokens)/elapsed.Seconds())
+			say("run %d/%d %s: %.1f tok/s", r+1, opts.Runs, variants[i], tps[i][r])
+		}
+	}
+	rec.TokenIdentical = identical
+	rec.BaselineRunsTPS, rec.BaselineTPS = tps[0], median(tps[0])
+	compared := lastBaseline // with no pack: a timed run against the warm-up
+	if len(loops) == 2 {
+		compared = warm[1]
+		rec.DiscoveredRunsTPS = tps[1]
+		d := median(tps[1])
+		delta := 100 * (d - rec.BaselineTPS) / rec.BaselineTPS
+		rec.DiscoveredTPS, rec.DiscoveredDeltaPct = &d, &delta
+	}
+	rec.Fidelity = compare(warm[0], compared)
+	return nil
 }
 
 // bandwidth reports the LM head and the first layer's mixing projection.
