@@ -161,16 +161,23 @@ func packDevices(p *pack.Pack) string {
 	return strings.Join(ds, ", ")
 }
 
-// kernel is what the loop compiles and launches for a choice.
-func (ch Choice) kernel(d device.Dialect) (source, entry string, defines []device.Define, l export.Launch, rowVar string, err error) {
+// kernelSpec is what the loop compiles and launches for a choice.
+type kernelSpec struct {
+	source, entry string
+	defines       []device.Define
+	launch        export.Launch
+	rowVar        string
+}
+
+func (ch Choice) kernel(d device.Dialect) (kernelSpec, error) {
+	if e := ch.Entry; e != nil {
+		m := e.Manifest
+		return kernelSpec{e.Source, m.Entry, m.Defines, m.Launch, m.RowVar}, nil
+	}
 	t := ch.target
-	if ch.Entry != nil {
-		m := ch.Entry.Manifest
-		return ch.Entry.Source, m.Entry, m.Defines, m.Launch, m.RowVar, nil
-	}
-	l, err = export.SeedLaunch(t, d)
+	l, err := export.SeedLaunch(t, d)
 	if err != nil {
-		return "", "", nil, l, "", err
+		return kernelSpec{}, err
 	}
-	return t.Seeds[d].Source, t.Entry, t.Defines(), l, t.RowVar, nil
+	return kernelSpec{t.Seeds[d].Source, t.Entry, t.Defines(), l, t.RowVar}, nil
 }

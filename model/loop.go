@@ -42,48 +42,71 @@ type Loop struct {
 	kernels []device.Kernel // the classes' kernels, owned by the loop
 }
 
+// classKernel is a class's compiled kernel and its launch at the loop's
+// row count.
+type classKernel struct {
+	k      device.Kernel
+	launch device.Launch
+}
+
 // Build compiles the chosen kernels of the four classes and records the
 // token step.
 func (m *Model) Build(ctx context.Context, choices []Choice) (*Loop, error) {
 	l := &Loop{m: m, Choices: choices}
-	class := map[string]struct {
-		k device.Kernel
-		l device.Launch
-	}{}
-	info := m.dev.Info()
+	class, err := l.compile(ctx, choices)
+	if err != nil {
+		l.Release()
+		return nil, err
+	}
+	l.record(class)
+	steps := make([]device.Step, len(l.steps))
+	for i, s := range l.steps {
+		steps[i] = s.Step
+	}
+	if l.seq, err = m.seq.Sequence(steps); err != nil {
+		l.Release()
+		return nil, fmt.Errorf("record the token step: %w", err)
+	}
+	return l, nil
+}
+
+// compile builds each choice's kernel, owned by the loop, with its launch.
+func (l *Loop) compile(ctx context.Context, choices []Choice) (map[string]classKernel, error) {
+	dev := l.m.dev
+	class := map[string]classKernel{}
 	for _, ch := range choices {
-		src, entry, defines, launch, rowVar, err := ch.kernel(m.dev.Dialect())
+		spec, err := ch.kernel(dev.Dialect())
 		if err != nil {
-			l.Release()
 			return nil, err
 		}
-		global, err := launch.GlobalAt(rowVar, ch.Rows)
+		global, err := spec.launch.GlobalAt(spec.rowVar, ch.Rows)
 		if err != nil {
-			l.Release()
 			return nil, fmt.Errorf("%s (%s): %w", ch.Family, ch.From, err)
 		}
-		if n := launch.Local[0] * launch.Local[1] * launch.Local[2]; n > info.MaxWorkGroupSize {
-			l.Release()
-			return nil, fmt.Errorf("%s (%s): work-group of %d exceeds the device's %d", ch.Family, ch.From, n, info.MaxWorkGroupSize)
+		local := spec.launch.Local
+		if n, most := local[0]*local[1]*local[2], dev.Info().MaxWorkGroupSize; n > most {
+			return nil, fmt.Errorf("%s (%s): work-group of %d exceeds the device's %d", ch.Family, ch.From, n, most)
 		}
-		k, err := m.dev.Compile(ctx, src, entry, defines)
+		k, err := dev.Compile(ctx, spec.source, spec.entry, spec.defines)
 		if err != nil {
-			l.Release()
 			return nil, fmt.Errorf("compile %s (%s): %w", ch.Family, ch.From, err)
 		}
 		l.kernels = append(l.kernels, k)
-		class[ch.Family] = struct {
-			k device.Kernel
-			l device.Launch
-		}{k, device.Launch{Global: global, Local: launch.Local}}
+		class[ch.Family] = classKernel{k, device.Launch{Global: global, Local: local}}
 	}
 	for _, f := range Families {
 		if class[f].k == nil {
-			l.Release()
 			return nil, fmt.Errorf("no kernel chosen for %s", f)
 		}
 	}
+	return class, nil
+}
 
+// record lists the token step's launches: the embedding, each layer, the
+// final norm, the LM head and argmax, which writes the next token where
+// the embedding reads it.
+func (l *Loop) record(class map[string]classKernel) {
+	m := l.m
 	c, a, w := m.cfg, m.act, m.weights
 	d, inter, k := uint32(c.Hidden), uint32(c.MoEIntermediate), c.TopK
 	buf := device.BufferArg
@@ -93,7 +116,7 @@ func (m *Model) Build(ctx context.Context, choices []Choice) (*Loop, error) {
 	}
 	run := func(family string, args ...device.Arg) {
 		cl := class[family]
-		l.steps = append(l.steps, step{device.Step{Kernel: cl.k, Args: args, Launch: cl.l}, family, 0})
+		l.steps = append(l.steps, step{device.Step{Kernel: cl.k, Args: args, Launch: cl.launch}, family, 0})
 	}
 	// matvecBytes is the traffic of y[n] = W[n, k] x[k], `experts` times.
 	matvecBytes := func(n, kk, experts int) int64 {
@@ -125,19 +148,7 @@ func (m *Model) Build(ctx context.Context, choices []Choice) (*Loop, error) {
 	run("rmsnorm", buf(a.x), buf(w[1]), buf(a.n1), u32(1))
 	own("matvec", ClassLMHead, matvecLaunch(c.Vocab, 1), matvecBytes(c.Vocab, c.Hidden, 1),
 		buf(w[2]), buf(a.n1), buf(a.logits), u32(uint32(c.Vocab)), u32(d))
-	own("argmax", ClassOther, argmaxLaunch(info), 0, buf(a.logits), buf(a.tok), u32(uint32(c.Vocab)))
-
-	steps := make([]device.Step, len(l.steps))
-	for i, s := range l.steps {
-		steps[i] = s.Step
-	}
-	seq, err := m.seq.Sequence(steps)
-	if err != nil {
-		l.Release()
-		return nil, fmt.Errorf("record the token step: %w", err)
-	}
-	l.seq = seq
-	return l, nil
+	own("argmax", ClassOther, argmaxLaunch(m.dev.Info()), 0, buf(a.logits), buf(a.tok), u32(uint32(c.Vocab)))
 }
 
 // Release frees the sequence and the classes' kernels.
