@@ -294,27 +294,36 @@ func deref(p *float64) float64 {
 	return *p
 }
 
-// AppendRecord adds rec to the JSON array in path, creating the file if
-// missing. A file that is not such an array is an error, never
-// overwritten.
-func AppendRecord(path string, rec *Record) error {
+// ReadRecords reads the JSON array of records in path (none if the file
+// is missing). A file that is not such an array is an error.
+func ReadRecords(path string) ([]json.RawMessage, error) {
 	var records []json.RawMessage
 	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &records); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON array of records (%v); move it away to start a new one", path, err)
+	}
+	return records, nil
+}
+
+// AppendRecord adds rec to the JSON array in path, creating the file if
+// missing, atomically. A file that is not such an array is an error, never
+// overwritten.
+func AppendRecord(path string, rec *Record) error {
+	records, err := ReadRecords(path)
+	if err != nil {
 		return err
-	default:
-		if err := json.Unmarshal(data, &records); err != nil {
-			return fmt.Errorf("%s is not a JSON array of records (%v); move it away to start a new one", path, err)
-		}
 	}
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	records = append(records, raw)
-	out, err := json.MarshalIndent(records, "", "  ")
+	out, err := json.MarshalIndent(append(records, raw), "", "  ")
 	if err != nil {
 		return err
 	}

@@ -128,6 +128,12 @@ func runValidate(ctx context.Context, o validateOptions) error {
 		}
 	}
 
+	// A results file that cannot take the record fails now, not after the runs.
+	results := filepath.Join(o.sessionDir, "benchmark_results.json")
+	if _, err := model.ReadRecords(results); err != nil {
+		return err
+	}
+
 	dev, err := devices.Open(o.deviceName, 0)
 	if err != nil {
 		return err
@@ -162,7 +168,6 @@ func runValidate(ctx context.Context, o validateOptions) error {
 	if err != nil {
 		return err
 	}
-	results := filepath.Join(o.sessionDir, "benchmark_results.json")
 	if err := model.AppendRecord(results, rec); err != nil {
 		return err
 	}
