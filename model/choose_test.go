@@ -122,7 +122,8 @@ func TestPatchedLoopAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.TokenIdentical || rec.Fidelity.FirstDivergence < 0 || rec.Fidelity.Matched != rec.Fidelity.FirstDivergence {
+	if rec.TokenIdentical || rec.Fidelity.FirstDivergence < 0 || rec.Fidelity.Matched != rec.Fidelity.FirstDivergence ||
+		len(rec.DiscoveredTokens) != 10 || len(rec.BaselineTokens) != 10 {
 		t.Errorf("wrong kernel: identical %v, fidelity %+v", rec.TokenIdentical, rec.Fidelity)
 	}
 	verdicts, promoted := Promote(rec)

@@ -60,16 +60,19 @@ type Record struct {
 	Device             string                `json:"device"`
 	Date               string                `json:"date"`
 
-	Dialect           string      `json:"dialect"`
-	Config            Config      `json:"config"` // with the layers run
-	Weights           string      `json:"weights"`
-	MaxTokens         int         `json:"max_tokens"`
-	Runs              int         `json:"runs"`
-	BaselineRunsTPS   []float64   `json:"baseline_runs_tps"`
-	DiscoveredRunsTPS []float64   `json:"discovered_runs_tps,omitempty"`
-	Fidelity          Fidelity    `json:"fidelity"`
-	Kernels           []Choice    `json:"kernels"`
-	Bandwidth         []Bandwidth `json:"bandwidth"`
+	Dialect           string    `json:"dialect"`
+	Config            Config    `json:"config"` // with the layers run
+	Weights           string    `json:"weights"`
+	MaxTokens         int       `json:"max_tokens"`
+	Runs              int       `json:"runs"`
+	BaselineRunsTPS   []float64 `json:"baseline_runs_tps"`
+	DiscoveredRunsTPS []float64 `json:"discovered_runs_tps,omitempty"`
+	Fidelity          Fidelity  `json:"fidelity"`
+	// The warm-up runs' tokens; the discovered ones only when they differ.
+	BaselineTokens   []uint32    `json:"baseline_tokens"`
+	DiscoveredTokens []uint32    `json:"discovered_tokens,omitempty"`
+	Kernels          []Choice    `json:"kernels"`
+	Bandwidth        []Bandwidth `json:"bandwidth"`
 	// StepUs is the device time of one token step, the sum of every
 	// step's time alone: compare it with 1e6/tps to see the host's share.
 	BaselineStepUs   float64 `json:"baseline_step_us"`
@@ -197,6 +200,10 @@ func decodeRuns(ctx context.Context, rec *Record, loops []*Loop, opts Options, s
 		rec.DiscoveredTPS, rec.DiscoveredDeltaPct = &d, &delta
 	}
 	rec.Fidelity = compare(warm[0], compared)
+	rec.BaselineTokens = warm[0]
+	if rec.Fidelity.FirstDivergence >= 0 {
+		rec.DiscoveredTokens = compared
+	}
 	return nil
 }
 

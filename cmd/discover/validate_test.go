@@ -29,7 +29,8 @@ func TestValidate(t *testing.T) {
 		t.Errorf("record: %+v", rec)
 	}
 	// The topk_gating kernels are correct, so the tokens must not change.
-	if !rec.TokenIdentical || rec.Fidelity != (model.Fidelity{FirstDivergence: -1, Matched: 8, Total: 8}) {
+	if !rec.TokenIdentical || rec.Fidelity != (model.Fidelity{FirstDivergence: -1, Matched: 8, Total: 8}) ||
+		len(rec.BaselineTokens) != 8 || rec.DiscoveredTokens != nil {
 		t.Errorf("fidelity: identical %v, %+v", rec.TokenIdentical, rec.Fidelity)
 	}
 	for _, c := range model.Classes {
