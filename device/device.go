@@ -90,6 +90,9 @@ type Device interface {
 	// Fill sets words 4-byte words of b, from byte offset off on, to word,
 	// on the device and waits: poisoning a 64 MB output costs no transfer.
 	Fill(b Buffer, off, words int, word uint32) error
+	// Sequence records steps to replay as one unit: CUDA captures them
+	// into one graph; OpenCL enqueues them all, then waits once.
+	Sequence(steps []Step) (Sequence, error)
 	Close() error
 }
 

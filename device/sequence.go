@@ -18,9 +18,3 @@ type Sequence interface {
 	Run() error
 	Release()
 }
-
-// Sequencer is a device that records sequences. CUDA captures the steps
-// into one graph; OpenCL enqueues them all, then waits once.
-type Sequencer interface {
-	Sequence(steps []Step) (Sequence, error)
-}

@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -52,6 +53,9 @@ func (cheatDevice) Write(b device.Buffer, data []byte) error {
 func (cheatDevice) Read(b device.Buffer, data []byte) error {
 	copy(data, b.(*hostBuffer).data)
 	return nil
+}
+func (cheatDevice) Sequence([]device.Step) (device.Sequence, error) {
+	return nil, errors.New("cheat-fake: no sequences")
 }
 func (cheatDevice) Fill(b device.Buffer, off, words int, word uint32) error {
 	for i := range words {

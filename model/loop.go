@@ -63,7 +63,7 @@ func (m *Model) Build(ctx context.Context, choices []Choice) (*Loop, error) {
 	for i, s := range l.steps {
 		steps[i] = s.Step
 	}
-	if l.seq, err = m.seq.Sequence(steps); err != nil {
+	if l.seq, err = m.dev.Sequence(steps); err != nil {
 		l.Release()
 		return nil, fmt.Errorf("record the token step: %w", err)
 	}

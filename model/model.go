@@ -24,7 +24,6 @@ var ownEntries = []string{"init_weights", "embed", "add", "matvec", "expert_matv
 type Model struct {
 	cfg     Config
 	dev     device.Device
-	seq     device.Sequencer
 	own     map[string]device.Kernel
 	weights []device.Buffer // in cfg.tensors() order
 	source  string          // where the weights came from
@@ -57,14 +56,10 @@ func New(ctx context.Context, dev device.Device, cfg Config, w Weights, progress
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	seq, ok := dev.(device.Sequencer)
-	if !ok {
-		return nil, fmt.Errorf("device %s cannot replay launch sequences", dev.Info().Name)
-	}
 	if err := fits(cfg, dev.Info()); err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, dev: dev, seq: seq, own: map[string]device.Kernel{}}
+	m := &Model{cfg: cfg, dev: dev, own: map[string]device.Kernel{}}
 	if err := m.compile(ctx); err != nil {
 		m.Close()
 		return nil, err
