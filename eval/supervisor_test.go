@@ -60,6 +60,30 @@ func fakeWorker() {
 		}
 		_ = enc.Encode(response{ID: req.ID, Result: res})
 	}
+	// The request pipe closed: release the "device" (slowly, as a driver
+	// tearing down a context) and say so.
+	if path := os.Getenv("DISCOVER_FAKE_WORKER_RELEASED"); path != "" {
+		time.Sleep(200 * time.Millisecond)
+		_ = os.WriteFile(path, []byte("released"), 0o644)
+	}
+}
+
+// Close lets an idle worker release its device and exit before returning,
+// so the next worker never overlaps a context being torn down.
+func TestCloseWaitsForTheWorkerToRelease(t *testing.T) {
+	released := t.TempDir() + "/released"
+	t.Setenv("DISCOVER_FAKE_WORKER_RELEASED", released)
+	s, err := NewSupervisor(context.Background(), fakeWorkerCommand, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Evaluate(context.Background(), kernel.Spec{Source: "ok"}, 1); err != nil || !res.Correct {
+		t.Fatalf("Evaluate = %+v, %v", res, err)
+	}
+	s.Close()
+	if _, err := os.Stat(released); err != nil {
+		t.Errorf("Close returned before the worker released its device: %v", err)
+	}
 }
 
 func fakeWorkerCommand(ctx context.Context) *exec.Cmd {
