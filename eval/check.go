@@ -29,14 +29,6 @@ func guardBytes(n int) int {
 // chunk is the unit of host work split across cores.
 const chunk = 1 << 16
 
-func fill(b []byte, bits uint32) {
-	parallel.For(len(b)/4, chunk, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			binary.LittleEndian.PutUint32(b[4*i:], bits)
-		}
-	})
-}
-
 func firstChanged(b []byte, bits uint32) int {
 	for i := 0; i+4 <= len(b); i += 4 {
 		if binary.LittleEndian.Uint32(b[i:]) != bits {
