@@ -64,12 +64,44 @@ func parseBlock(block string) (Variant, bool) {
 	return v, hasSource && v.Source != ""
 }
 
+// firstLine is a field's first line without backticks and without one
+// pair of brackets around all of it, as in "(128, 1, 1)"; a bracket that
+// belongs to an expression, as in "(B+1)/2*LOCAL", stays.
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return strings.Trim(strings.TrimSpace(s), "`()[]")
+	s = strings.TrimSpace(strings.Trim(strings.TrimSpace(s), "`"))
+	if len(s) >= 2 && closing(s) == len(s)-1 {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
+}
+
+// closing is the index of the bracket that closes s's opening ( or [, or
+// -1 when s does not start with one or it is not closed.
+func closing(s string) int {
+	open, shut := s[0], byte(')')
+	switch open {
+	case '(':
+	case '[':
+		shut = ']'
+	default:
+		return -1
+	}
+	depth := 0
+	for i := range len(s) {
+		switch s[i] {
+		case open:
+			depth++
+		case shut:
+			if depth--; depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // parseThreadgroup reads "x, y, z" (missing entries are 1); anything

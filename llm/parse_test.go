@@ -37,6 +37,18 @@ func TestParse(t *testing.T) {
 			want: []Variant{{Reasoning: "y", Threadgroup: [3]int{64, 1, 1}, Source: "kernel body"}},
 		},
 		{
+			// Brackets around the whole field go; an expression's stay.
+			name: "bracketed fields and grid expressions",
+			raw: "---VARIANT---\nTHREADGROUP: [256, 1, 1]\nGRID: `(B+1)/2*LOCAL`\nSOURCE:\na\n" +
+				"---VARIANT---\nGRID: ((B+3)/4*LOCAL, 1, 1)\nSOURCE:\nb\n" +
+				"---VARIANT---\nGRID: (B+1)/2*LOCAL, (D+3)/4\nSOURCE:\nc\n",
+			want: []Variant{
+				{Threadgroup: [3]int{256, 1, 1}, Grid: []string{"(B+1)/2*LOCAL"}, Source: "a"},
+				{Grid: []string{"(B+3)/4*LOCAL"}, Source: "b"},
+				{Grid: []string{"(B+1)/2*LOCAL", "(D+3)/4"}, Source: "c"},
+			},
+		},
+		{
 			name:      "zero variants",
 			raw:       "I cannot help with that.",
 			malformed: 1,
