@@ -43,7 +43,6 @@ var (
 	knobReduce = choice("reduce", "tree", "shfl")                            // local-memory tree or warp shuffles
 	knobSlices = numeric("slices", 1, 2, 4, 8, 16, 32, 64)                   // ttt: slices of W's rows per group
 	knobCache  = choice("cache", "reload", "regs")                           // re-read the row, or keep it in registers
-	knobRPL    = numeric("rpl", 1, 2, 4, 8)                                  // rmsnorm: rows per work-item, one after another
 	knobTTTC   = choice("cache", "reload", "regs", "prefetch")               // ttt: prefetch also loads W_grad early
 	knobAlgo   = choice("algo", "thread", "rank", "argmax")                  // topk: see topkFamily
 	// Cache hints on data used once: "stream" loads and stores it
@@ -429,14 +428,12 @@ func widest(n, w int) int {
 // rmsnormFamily: tpr work-items per row, rpb rows per group; each
 // work-item sums the squares of its vectors j = t, t+TPR, ... and the row's
 // work-items reduce together; cache=regs keeps those vectors in registers
-// for the scaling pass instead of reading them again. rpl > 1 gives each
-// work-item rpl rows in turn and loads the next before the current one is
-// reduced (a software pipeline: loads stay in flight across the barrier).
+// for the scaling pass instead of reading them again.
 var rmsnormFamily = &family{
-	knobs: []knob{knobTPR, knobRPB, knobVec, knobCache, knobUnroll, knobReduce, knobHint, knobRPL},
+	knobs: []knob{knobTPR, knobRPB, knobVec, knobCache, knobUnroll, knobReduce, knobHint},
 	defaults: func(s *space) point {
 		return point{"tpr": "128", "rpb": "1", "vec": strconv.Itoa(widest(s.dim("D"), 4)), "cache": "regs",
-			"unroll": "1", "reduce": s.defaultReduce(), "hint": "none", "rpl": "1"}
+			"unroll": "1", "reduce": s.defaultReduce(), "hint": "none"}
 	},
 	canon: func(s *space, p point) {
 		if p["cache"] == "regs" {
@@ -447,7 +444,7 @@ var rmsnormFamily = &family{
 		}
 	},
 	plan: func(s *space, p point) (*plan, error) {
-		d, tpr, rpb, vec, rpl := s.dim("D"), p.int("tpr"), p.int("rpb"), p.int("vec"), p.int("rpl")
+		d, tpr, rpb, vec := s.dim("D"), p.int("tpr"), p.int("rpb"), p.int("vec")
 		switch {
 		case d%vec != 0:
 			return nil, fmt.Errorf("vec %d does not divide D=%d", vec, d)
@@ -457,16 +454,12 @@ var rmsnormFamily = &family{
 			return nil, fmt.Errorf("cache=regs needs tpr %d x vec %d to divide D=%d", tpr, vec, d)
 		case p["cache"] == "regs" && d/tpr > maxFloats:
 			return nil, fmt.Errorf("a row slice of %d floats per work-item is too many registers", d/tpr)
-		case rpl > 1 && p["cache"] != "regs":
-			return nil, fmt.Errorf("rpl %d pipelines rows held in registers: needs cache=regs", rpl)
-		case rpl > 1 && 2*d/tpr > maxFloats:
-			return nil, fmt.Errorf("rpl %d holds two row slices of %d floats per work-item: too many registers", rpl, d/tpr)
 		}
 		if err := s.checkHint(p); err != nil {
 			return nil, err
 		}
 		tpb := tpr * rpb
-		pl := &plan{tpb: tpb, grid: s.rowsGrid(rpb * rpl)}
+		pl := &plan{tpb: tpb, grid: s.rowsGrid(rpb)}
 		red := reduceSlots(p, tpb, tpr)
 		pl.shared = 4 * red
 		pl.def("TPB", tpb)
@@ -474,15 +467,11 @@ var rmsnormFamily = &family{
 		pl.def("RPB", rpb)
 		pl.def("VEC", vec)
 		pl.def("RED", red)
-		pl.def("RPL", rpl)
 		pl.n["UNROLL"] = p.int("unroll")
 		keep := "re-read for the scaling pass"
 		if p["cache"] == "regs" {
 			pl.def("NVEC", d/(tpr*vec))
 			keep = "kept in registers"
-		}
-		if rpl > 1 {
-			keep = fmt.Sprintf("kept in registers, %d rows in turn with the next one loaded before this one is reduced", rpl)
 		}
 		pl.summary = fmt.Sprintf("%d work-items per row x %d rows per group, %s loads, row %s, %s reduction%s",
 			tpr, rpb, vecName(vec), keep, p["reduce"], hintSummary(p))
