@@ -234,30 +234,17 @@ func (e *Evaluator) geometry(spec kernel.Spec, rows int) (device.Launch, *failur
 	if len(grid) == 0 {
 		grid = seed.Global
 	}
-	if len(grid) > 3 {
-		return device.Launch{}, fail(LaunchError, "grid has %d dimensions, at most 3", len(grid))
-	}
 	info := e.dev.Info()
 	if n := local[0] * local[1] * local[2]; local[0] < 0 || local[1] < 0 || local[2] < 0 || n > info.MaxWorkGroupSize {
 		return device.Launch{}, fail(LaunchError, "work-group %v has %d work-items; the device allows 1 to %d", local, n, info.MaxWorkGroupSize)
 	}
 	vars := e.target.Vars(rows)
 	vars["LOCAL"] = local[0]
-	l := device.Launch{Local: local, Global: [3]int{1, 1, 1}}
-	for i, expr := range grid {
-		v, err := kernel.EvalExpr(expr, vars)
-		if err != nil {
-			return device.Launch{}, fail(LaunchError, "%v", err)
-		}
-		if v <= 0 {
-			return device.Launch{}, fail(LaunchError, "grid %q is %d at %s=%d", expr, v, e.target.RowVar, rows)
-		}
-		l.Global[i] = v
+	global, err := kernel.GlobalSize(grid, vars, local)
+	if err != nil {
+		return device.Launch{}, fail(LaunchError, "%v at %s=%d", err, e.target.RowVar, rows)
 	}
-	for i := range l.Global {
-		l.Global[i] = (l.Global[i] + local[i] - 1) / local[i] * local[i]
-	}
-	return l, nil
+	return device.Launch{Local: local, Global: global}, nil
 }
 
 // buffers are one shape's device buffers, each followed by a guard region:

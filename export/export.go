@@ -239,21 +239,7 @@ func (l Launch) GlobalAt(rowVar string, rows int) ([3]int, error) {
 	for k, v := range l.Vars {
 		vars[k] = v
 	}
-	g := [3]int{1, 1, 1}
-	if len(l.Global) > 3 {
-		return g, fmt.Errorf("grid has %d dimensions, at most 3", len(l.Global))
-	}
-	for i, expr := range l.Global {
-		v, err := kernel.EvalExpr(expr, vars)
-		if err != nil {
-			return g, err
-		}
-		g[i] = v
-	}
-	for i := range g {
-		g[i] = (g[i] + l.Local[i] - 1) / l.Local[i] * l.Local[i]
-	}
-	return g, nil
+	return kernel.GlobalSize(l.Global, vars, l.Local)
 }
 
 // flags are the compiler options the evaluator used besides the defines.

@@ -111,3 +111,28 @@ func (p *exprParser) atom() (int, error) {
 	}
 	return 0, fmt.Errorf("unexpected %q", p.src[p.pos:])
 }
+
+// GlobalSize is a launch's global size: each grid expression (at most 3;
+// missing dimensions are 1) evaluated over vars and rounded up to a
+// multiple of local in its dimension. An expression that is not positive
+// is an error.
+func GlobalSize(grid []string, vars map[string]int, local [3]int) ([3]int, error) {
+	g := [3]int{1, 1, 1}
+	if len(grid) > 3 {
+		return g, fmt.Errorf("grid has %d dimensions, at most 3", len(grid))
+	}
+	for i, expr := range grid {
+		v, err := EvalExpr(expr, vars)
+		if err != nil {
+			return g, err
+		}
+		if v <= 0 {
+			return g, fmt.Errorf("grid %q is %d", expr, v)
+		}
+		g[i] = v
+	}
+	for i := range g {
+		g[i] = (g[i] + local[i] - 1) / local[i] * local[i]
+	}
+	return g, nil
+}

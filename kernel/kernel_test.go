@@ -69,3 +69,16 @@ func TestTrimLogStripsPathsAndBoundsLength(t *testing.T) {
 		t.Errorf("long log not trimmed: %d lines", strings.Count(got, "\n"))
 	}
 }
+
+func TestGlobalSize(t *testing.T) {
+	vars := map[string]int{"B": 5, "D": 10, "LOCAL": 4}
+	got, err := GlobalSize([]string{"(B+1)/2*LOCAL", "D"}, vars, [3]int{4, 3, 1})
+	if want := [3]int{12, 12, 1}; err != nil || got != want {
+		t.Errorf("GlobalSize = %v, %v; want %v", got, err, want)
+	}
+	for _, grid := range [][]string{{"B-5"}, {"B", "1", "1", "1"}, {"B+"}} {
+		if _, err := GlobalSize(grid, vars, [3]int{1, 1, 1}); err == nil {
+			t.Errorf("GlobalSize(%q) succeeded", grid)
+		}
+	}
+}

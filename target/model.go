@@ -10,6 +10,10 @@ import (
 // Dim{"E", 64}, Dim{"K", 4}). It is not registered. Families and their
 // dims: rmsnorm and swiglu (D), moe_combine (D, K), topk_gating (E, K).
 func ForModel(family, model string, dims ...Dim) (*Target, error) {
+	f, ok := modelFamilies[family]
+	if !ok {
+		return nil, fmt.Errorf("no model targets of family %q (want rmsnorm, swiglu, moe_combine or topk_gating)", family)
+	}
 	v := map[string]int{}
 	for _, d := range dims {
 		if d.Value < 1 {
@@ -17,42 +21,26 @@ func ForModel(family, model string, dims ...Dim) (*Target, error) {
 		}
 		v[d.Name] = d.Value
 	}
-	need := func(names ...string) error {
-		if len(v) != len(names) {
-			return fmt.Errorf("%s takes dims %s, got %v", family, strings.Join(names, ", "), dims)
+	for _, n := range f.dims {
+		if _, ok := v[n]; !ok || len(v) != len(f.dims) {
+			return nil, fmt.Errorf("%s takes dims %s, got %v", family, strings.Join(f.dims, ", "), dims)
 		}
-		for _, n := range names {
-			if _, ok := v[n]; !ok {
-				return fmt.Errorf("%s takes dims %s, got %v", family, strings.Join(names, ", "), dims)
-			}
-		}
-		return nil
+	}
+	if family == "topk_gating" && v["K"] > v["E"] {
+		return nil, fmt.Errorf("topk_gating: K=%d exceeds E=%d", v["K"], v["E"])
 	}
 	name := model + "_" + family
-	var err error
-	var t *Target
-	switch family {
-	case "rmsnorm":
-		if err = need("D"); err == nil {
-			t = newRMSNorm(name, model, v["D"])
-		}
-	case "swiglu":
-		if err = need("D"); err == nil {
-			t = newSwiGLU(name, model, v["D"])
-		}
-	case "moe_combine":
-		if err = need("D", "K"); err == nil {
-			t = newMoECombine(name, model, v["D"], v["K"])
-		}
-	case "topk_gating":
-		if err = need("E", "K"); err == nil && v["K"] > v["E"] {
-			err = fmt.Errorf("topk_gating: K=%d exceeds E=%d", v["K"], v["E"])
-		}
-		if err == nil {
-			t = newTopKGating(name, model, v["E"], v["K"])
-		}
-	default:
-		err = fmt.Errorf("no model targets of family %q (want rmsnorm, swiglu, moe_combine or topk_gating)", family)
-	}
-	return t, err
+	return f.build(name, model, v), nil
+}
+
+// modelFamilies are the families ForModel builds: their dims, and their
+// constructor at given dim values.
+var modelFamilies = map[string]struct {
+	dims  []string
+	build func(name, model string, v map[string]int) *Target
+}{
+	"rmsnorm":     {[]string{"D"}, func(n, m string, v map[string]int) *Target { return newRMSNorm(n, m, v["D"]) }},
+	"swiglu":      {[]string{"D"}, func(n, m string, v map[string]int) *Target { return newSwiGLU(n, m, v["D"]) }},
+	"moe_combine": {[]string{"D", "K"}, func(n, m string, v map[string]int) *Target { return newMoECombine(n, m, v["D"], v["K"]) }},
+	"topk_gating": {[]string{"E", "K"}, func(n, m string, v map[string]int) *Target { return newTopKGating(n, m, v["E"], v["K"]) }},
 }
