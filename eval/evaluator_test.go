@@ -37,3 +37,25 @@ func TestEverySeedPassesItsOwnCheckOnOpenCL(t *testing.T) {
 		})
 	}
 }
+
+// The timed draw is the last check's, and its distribution must not change
+// with the nonce (runs would time different inputs); the checks before it
+// must still reach every other distribution across nonces.
+func TestCheckDistribution(t *testing.T) {
+	for _, checks := range []int{2, 3, 4} {
+		seen := map[target.Distribution]bool{}
+		for nonce := range uint64(6) {
+			if got := checkDistribution(checks-1, checks, nonce); got != TimedDistribution {
+				t.Errorf("checks %d nonce %d: timed draw is %s, want %s", checks, nonce, got, TimedDistribution)
+			}
+			for c := range checks - 1 {
+				seen[checkDistribution(c, checks, nonce)] = true
+			}
+		}
+		for _, d := range target.Distributions {
+			if !seen[d] && d != TimedDistribution {
+				t.Errorf("checks %d: %s inputs are never checked", checks, d)
+			}
+		}
+	}
+}

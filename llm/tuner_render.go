@@ -73,7 +73,7 @@ func (s *space) render(p point) (Variant, error) {
 		Header:       fmt.Sprintf("tuner %s: %s", s.t.Kernel, s.format(p)),
 		Summary:      pl.summary,
 		Defines:      pl.defines,
-		VecMacros:    vecMacros(s.dialect, pl.n["VEC"], p["hint"] == "stream"),
+		VecMacros:    vecMacros(s.dialect, pl.n["VEC"], p["hint"]),
 		Signature:    signature(s.t, s.dialect),
 		K:            p,
 		N:            pl.n,
@@ -151,9 +151,10 @@ func signature(t *target.Target, d device.Dialect) string {
 // vecMacros define LOADV and STOREV: VEC consecutive floats at vector
 // index i of a device pointer, to or from a float array. Every vector
 // access the templates make is aligned (rows are multiples of VEC floats).
-// LOADV_S and STOREV_S are the same for data used once: with stream (CUDA
-// only) they go through __ldcs and __stcs, evict-first in the caches.
-func vecMacros(d device.Dialect, vec int, stream bool) string {
+// LOADV_S and STOREV_S are the same for data used once (LOADV_S its last
+// read): hint "loads" makes LOADV_S __ldcs, evict-first in the caches, and
+// "stream" also makes STOREV_S __stcs (CUDA only).
+func vecMacros(d device.Dialect, vec int, hint string) string {
 	typ := vecName(vec)
 	comps := []string{"x", "y", "z", "w"}[:vec]
 	var load, elems []string
@@ -174,10 +175,13 @@ func vecMacros(d device.Dialect, vec int, stream bool) string {
 	value := fmt.Sprintf("%s(%s)", ctor, strings.Join(elems, ", "))
 	macros := fmt.Sprintf("#define LOADV(d, p, i) do { const %s v_ = (%s(p))[i]; %s } while (0)\n", typ, in, strings.Join(load, " ")) +
 		fmt.Sprintf("#define STOREV(p, i, s) ((%s(p))[i] = %s)\n", out, value)
-	if stream {
-		return macros +
-			fmt.Sprintf("#define LOADV_S(d, p, i) do { const %s v_ = __ldcs(%s(p) + (i)); %s } while (0)\n", typ, in, strings.Join(load, " ")) +
-			fmt.Sprintf("#define STOREV_S(p, i, s) __stcs(%s(p) + (i), %s)", out, value)
+	if hint == "loads" || hint == "stream" {
+		macros += fmt.Sprintf("#define LOADV_S(d, p, i) do { const %s v_ = __ldcs(%s(p) + (i)); %s } while (0)\n", typ, in, strings.Join(load, " "))
+	} else {
+		macros += "#define LOADV_S LOADV\n"
 	}
-	return macros + "#define LOADV_S LOADV\n#define STOREV_S STOREV"
+	if hint == "stream" {
+		return macros + fmt.Sprintf("#define STOREV_S(p, i, s) __stcs(%s(p) + (i), %s)", out, value)
+	}
+	return macros + "#define STOREV_S STOREV"
 }

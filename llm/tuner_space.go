@@ -48,6 +48,9 @@ var (
 	// Cache hints on data used once: "stream" loads and stores it
 	// evict-first (CUDA's __ldcs/__stcs), leaving L2 to what is reused.
 	knobHint = choice("hint", "none", "stream")
+	// Where a row is read twice, "loads" makes only its last read
+	// evict-first and leaves the stores alone (as Inductor's rmsnorm does).
+	knobRowHint = choice("hint", "none", "loads", "stream")
 )
 
 // checkHint says why a hint cannot be built in the space's dialect.
@@ -411,10 +414,10 @@ func elementwiseFamily(withExp bool) *family {
 }
 
 func hintSummary(p point) string {
-	if p["hint"] == "stream" {
-		return ", evict-first loads and stores of data used once"
-	}
-	return ""
+	return map[string]string{
+		"stream": ", evict-first loads and stores of data used once",
+		"loads":  ", evict-first last reads of data used once",
+	}[p["hint"]]
 }
 
 // widest is the largest vector width up to w that divides n.
@@ -430,7 +433,7 @@ func widest(n, w int) int {
 // work-items reduce together; cache=regs keeps those vectors in registers
 // for the scaling pass instead of reading them again.
 var rmsnormFamily = &family{
-	knobs: []knob{knobTPR, knobRPB, knobVec, knobCache, knobUnroll, knobReduce, knobHint},
+	knobs: []knob{knobTPR, knobRPB, knobVec, knobCache, knobUnroll, knobReduce, knobRowHint},
 	defaults: func(s *space) point {
 		return point{"tpr": "128", "rpb": "1", "vec": strconv.Itoa(widest(s.dim("D"), 4)), "cache": "regs",
 			"unroll": "1", "reduce": s.defaultReduce(), "hint": "none"}
