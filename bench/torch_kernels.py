@@ -9,6 +9,10 @@ the export manifest is shown to be enough to run a kernel without discover.
     discover export SESSION -o kernels/TARGET.cu      # one per target
     python3 bench/torch_kernels.py targets.json kernels/*.cu > torch_kernels.json
 
+With --rows-from BENCH.json (the output of `discover bench --per-shape
+--json`), each kernel is timed only at the shapes where that bench row
+names its node: the per-shape winners exported with `discover export --node`.
+
 Each row: target, rows, kernel_us, eager_us, compile_us, max_err (the
 largest |kernel - torch| over |torch|'s largest value, per output).
 NVRTC and the driver are loaded with ctypes; the kernel runs in PyTorch's
@@ -125,13 +129,24 @@ def max_err(got, want):
 
 
 def main():
-    targets = {t["name"]: t for t in json.load(open(sys.argv[1]))}
+    argv = sys.argv[1:]
+    only = None  # (target, node) -> the rows to time
+    if "--rows-from" in argv:
+        i = argv.index("--rows-from")
+        only = {}
+        for r in json.load(open(argv[i + 1])):
+            only.setdefault((r["target"], r["kernel"]), []).append(r["rows"])
+        del argv[i:i + 2]
+    targets = {t["name"]: t for t in json.load(open(argv[0]))}
     torch.zeros(1, device="cuda")  # PyTorch's context is current from here on
+    torch_us = {}  # (target, rows) -> (eager_us, compile_us), timed once
     rows_out = []
-    for path in sys.argv[2:]:
+    for path in argv[1:]:
         k = Kernel(path)
         t = targets[k.m["target"]]
         for rows in t["shapes"]:
+            if only is not None and rows not in only.get((t["name"], k.m["provenance"]["node_id"]), []):
+                continue
             fn, args = make(t, rows)
             inputs = [a.reshape(-1).contiguous() for a in args if torch.is_tensor(a)]
             outputs = k.outputs(rows)
@@ -142,10 +157,12 @@ def main():
             want = list(want) if isinstance(want, tuple) else [want]
             errs = [max_err(g, w) for g, w in zip(outputs, want)]
             kernel_us = triton.testing.do_bench_cudagraph(launch, rep=200) * 1e3
-            compiled = torch.compile(fn, dynamic=False)
-            compiled(*args)
-            compile_us = triton.testing.do_bench_cudagraph(lambda: compiled(*args), rep=200) * 1e3
-            eager_us = triton.testing.do_bench_cudagraph(lambda: fn(*args), rep=200) * 1e3
+            if (t["name"], rows) not in torch_us:
+                compiled = torch.compile(fn, dynamic=False)
+                compiled(*args)
+                torch_us[t["name"], rows] = (triton.testing.do_bench_cudagraph(lambda: fn(*args), rep=200) * 1e3,
+                                             triton.testing.do_bench_cudagraph(lambda: compiled(*args), rep=200) * 1e3)
+            eager_us, compile_us = torch_us[t["name"], rows]
             row = {"target": t["name"], "rows": rows, "kernel": os.path.basename(path), "node": k.m["provenance"]["node_id"],
                    "kernel_us": kernel_us,
                    "eager_us": eager_us, "compile_us": compile_us, "max_err": errs}

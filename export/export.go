@@ -288,11 +288,10 @@ func header(m *Manifest, manifestFile string) string {
 	return b.String()
 }
 
-// Write exports the best kernel of session s (of target t) to path, whose
-// extension must match the kernel's dialect, and its manifest to path+".json".
-func Write(path string, s *session.Session, t *target.Target, now time.Time) (*Manifest, error) {
-	best := s.TreeData.Best()
-	m, err := NewManifest(s, t, best, now)
+// Write exports node n of session s (of target t) to path, whose extension
+// must match the kernel's dialect, and its manifest to path+".json".
+func Write(path string, s *session.Session, t *target.Target, n *search.Node, now time.Time) (*Manifest, error) {
+	m, err := NewManifest(s, t, n, now)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +299,7 @@ func Write(path string, s *session.Session, t *target.Target, now time.Time) (*M
 		return nil, err
 	}
 	m.SourceFile = filepath.Base(path)
-	source := header(m, filepath.Base(path)+".json") + "\n" + best.Candidate.Spec.Source
+	source := header(m, filepath.Base(path)+".json") + "\n" + n.Candidate.Spec.Source
 	if !strings.HasSuffix(source, "\n") {
 		source += "\n"
 	}

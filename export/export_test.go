@@ -103,7 +103,7 @@ func TestExportedKernelRunsFromItsFiles(t *testing.T) {
 			s, _ := sessiontest.New(tg, device.OpenCL,
 				sessiontest.Node{Parent: -1, Local: tc.local, Reasoning: "smaller work-group", Speedups: []float64{1.1, 1.2, 1.3, 1.4}})
 			path := filepath.Join(t.TempDir(), tc.target+".cl")
-			if _, err := export.Write(path, s, tg, exportedAt); err != nil {
+			if _, err := export.Write(path, s, tg, s.TreeData.Best(), exportedAt); err != nil {
 				t.Fatal(err)
 			}
 			runFromFiles(t, dev, path, cpuOperators[tc.target])
@@ -238,7 +238,7 @@ func TestManifestAndHeader(t *testing.T) {
 	s, nodes := sessiontest.New(tg, device.OpenCL,
 		sessiontest.Node{Parent: -1, Local: 128, Reasoning: "half the work-group", Speedups: []float64{1.0, 1.1, 1.2, 1.5}})
 	path := filepath.Join(t.TempDir(), "rmsnorm.cl")
-	m, err := export.Write(path, s, tg, exportedAt)
+	m, err := export.Write(path, s, tg, s.TreeData.Best(), exportedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,11 +270,11 @@ func TestWriteRefuses(t *testing.T) {
 	tg, _ := target.Lookup("rmsnorm")
 	s, _ := sessiontest.New(tg, device.OpenCL)
 	dir := t.TempDir()
-	if _, err := export.Write(filepath.Join(dir, "k.cu"), s, tg, exportedAt); !errors.Is(err, export.ErrExtension) || !strings.Contains(err.Error(), ".cl") {
+	if _, err := export.Write(filepath.Join(dir, "k.cu"), s, tg, s.TreeData.Best(), exportedAt); !errors.Is(err, export.ErrExtension) || !strings.Contains(err.Error(), ".cl") {
 		t.Errorf("OpenCL kernel to .cu: %v", err)
 	}
 	s.Metadata.Dialect, s.TreeData.Root.Candidate.Spec.Dialect = "", "" // a ZMLX Metal session
-	if _, err := export.Write(filepath.Join(dir, "k.metal"), s, tg, exportedAt); !errors.Is(err, export.ErrNotExportable) {
+	if _, err := export.Write(filepath.Join(dir, "k.metal"), s, tg, s.TreeData.Best(), exportedAt); !errors.Is(err, export.ErrNotExportable) {
 		t.Errorf("Metal session: %v", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {

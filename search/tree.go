@@ -193,5 +193,25 @@ func (t *Tree) Best() *Node {
 	return best
 }
 
+// BestAt is the correct node with the largest speedup over the seed at
+// row count rows (each speedup paired with the seed in its own evaluation),
+// or nil when no node was timed there. The seed itself (speedup 1) wins
+// when nothing beat it.
+func (t *Tree) BestAt(rows int) *Node {
+	var best *Node
+	bestSpeedup := 0.0
+	for _, n := range t.Nodes() {
+		if !n.Evaluated() || !n.EvalResult.Correct {
+			continue
+		}
+		for _, sr := range n.EvalResult.Shapes {
+			if sr.Rows == rows && sr.Speedup > bestSpeedup {
+				best, bestSpeedup = n, sr.Speedup
+			}
+		}
+	}
+	return best
+}
+
 // Lookup finds a node by id.
 func (t *Tree) Lookup(id string) *Node { return t.byID[id] }

@@ -104,3 +104,30 @@ func TestJSONRoundTripAndPrune(t *testing.T) {
 		t.Fatal("hash index wrong after decode")
 	}
 }
+
+// BestAt picks by the speedup at one shape, skips wrong kernels, and has
+// no answer for a shape nothing was timed at.
+func TestBestAt(t *testing.T) {
+	timed := func(correct bool, speedups map[int]float64) *eval.Result {
+		r := &eval.Result{Compiled: true, Correct: correct, Reward: 1}
+		for rows, sp := range speedups {
+			r.Shapes = append(r.Shapes, eval.ShapeResult{Rows: rows, Speedup: sp})
+		}
+		return r
+	}
+	tr := New(cand("seed", 0), 1)
+	tr.Root.EvalResult = timed(true, map[int]float64{1: 1, 4096: 1})
+	kids := tr.Expand(tr.Root, []kernel.Candidate{cand("a", 1), cand("b", 1), cand("c", 1)}, 1)
+	kids[0].EvalResult = timed(true, map[int]float64{1: 1.3, 4096: 1.1})
+	kids[1].EvalResult = timed(true, map[int]float64{1: 0.9, 4096: 1.6})
+	kids[2].EvalResult = timed(false, map[int]float64{1: 5, 4096: 5}) // wrong: never picked
+	if got := tr.BestAt(1); got != kids[0] {
+		t.Errorf("BestAt(1) = %v, want a", got.NodeID)
+	}
+	if got := tr.BestAt(4096); got != kids[1] {
+		t.Errorf("BestAt(4096) = %v, want b", got.NodeID)
+	}
+	if got := tr.BestAt(16); got != nil {
+		t.Errorf("BestAt(16) = %v, want nil: nothing was timed there", got.NodeID)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"discover/export"
 	"discover/session"
 )
 
@@ -261,5 +262,42 @@ func TestBenchTimesSessionsAndExportedKernels(t *testing.T) {
 	}
 	if rows[4].Kernel != "topk.cl" || rows[4].Source != exported {
 		t.Errorf("exported kernel row = %+v", rows[4])
+	}
+
+	// --per-shape: one row per shape, each timing the session's fastest
+	// kernel at that shape.
+	res = runCLI(t, dir, nil, "bench", sessionPath, "--per-shape", "--device", "opencl", "--json")
+	if res.code != 0 {
+		t.Fatalf("bench --per-shape: exit %d: %s", res.code, res.stderr)
+	}
+	rows = nil
+	if err := json.Unmarshal([]byte(res.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Load(sessionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, r := range rows {
+		if want := s.TreeData.BestAt(r.Rows).NodeID; r.Kernel != want || !r.Correct || seen[r.Rows] {
+			t.Errorf("per-shape row %+v: want one correct row by %s", r, want)
+		}
+		seen[r.Rows] = true
+	}
+	if len(seen) != 4 {
+		t.Errorf("per-shape rows cover shapes %v, want all 4", seen)
+	}
+
+	// export --node writes that node, and refuses one the session lacks.
+	node := filepath.Join(dir, "node.cl")
+	if res := runCLI(t, dir, nil, "export", sessionPath, "--node", rows[0].Kernel, "-o", node); res.code != 0 {
+		t.Fatalf("export --node: %s", res.stderr)
+	}
+	if m, _, err := export.Read(node); err != nil || m.Provenance.NodeID != rows[0].Kernel {
+		t.Errorf("export --node %s wrote %+v, %v", rows[0].Kernel, m, err)
+	}
+	if res := runCLI(t, dir, nil, "export", sessionPath, "--node", "gen9_nosuch", "-o", node); res.code != 2 || !strings.Contains(res.stderr, "gen9_nosuch") {
+		t.Errorf("export --node gen9_nosuch: exit %d, %q; want a usage error naming it", res.code, res.stderr)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"discover/eval"
 	"discover/export"
 	"discover/kernel"
+	"discover/search"
 	"discover/session"
 	"discover/target"
 )
@@ -36,6 +38,7 @@ func newBenchCommand() *cobra.Command {
 		deviceName string
 		timeout    time.Duration
 		asJSON     bool
+		perShape   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench [SESSION | EXPORTED.cl | EXPORTED.cu ...]",
@@ -43,19 +46,25 @@ func newBenchCommand() *cobra.Command {
 		Long: `Time the best kernel of each session, or each exported kernel (with its FILE.json
 manifest beside it), against its target's seed on the current device, with the evaluator's full checks, and print per shape: median us,
 p10/p90, speedup vs the seed, GB/s and % of the measured copy bandwidth.
+With --per-shape, time for each shape the session's kernel with the largest
+speedup at that shape instead of its best overall (by reward, the geometric mean
+over shapes): the kernels a dispatch on the row count would run, as
+torch.compile compiles one kernel per static shape.
 With --targets (or no session), time the seeds alone (each against itself,
 which shows the timing noise).
 
 ` + exitCodesHelp,
 		Example: `  discover bench discover_sessions/rmsnorm_session.json
   discover bench kernels/rmsnorm.cu --device cuda
+  discover bench discover_sessions/rmsnorm_session.json --per-shape --json
   discover bench --targets all --device cuda --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			type job struct {
-				t    *target.Target
-				spec *kernel.Spec
-				name string
-				from string
+				t      *target.Target
+				spec   *kernel.Spec
+				name   string
+				from   string
+				shapes []int // the row counts to report; nil for all
 			}
 			var jobs []job
 			for _, path := range args {
@@ -79,8 +88,14 @@ which shows the timing noise).
 				if !ok {
 					return fmt.Errorf("%s: unknown target %q", path, s.Metadata.TargetName)
 				}
-				best := s.TreeData.Best()
-				jobs = append(jobs, job{t: t, spec: &best.Candidate.Spec, name: best.NodeID, from: path})
+				if !perShape {
+					best := s.TreeData.Best()
+					jobs = append(jobs, job{t: t, spec: &best.Candidate.Spec, name: best.NodeID, from: path})
+					continue
+				}
+				for _, w := range shapeWinners(s.TreeData, t.Shapes) {
+					jobs = append(jobs, job{t: t, spec: &w.node.Candidate.Spec, name: w.node.NodeID, from: path, shapes: w.rows})
+				}
 			}
 			if len(targets) == 1 && targets[0] == "all" {
 				targets = target.Names()
@@ -129,6 +144,9 @@ which shows the timing noise).
 					continue
 				}
 				for _, sr := range res.Shapes {
+					if j.shapes != nil && !slices.Contains(j.shapes, sr.Rows) {
+						continue
+					}
 					r := base
 					r.ShapeResult = sr
 					rows = append(rows, r)
@@ -148,7 +166,35 @@ which shows the timing noise).
 	f.StringVar(&deviceName, "device", "auto", "device: auto, cuda or opencl")
 	f.DurationVar(&timeout, "timeout", 120*time.Second, "limit per kernel")
 	f.BoolVar(&asJSON, "json", false, "print the rows as JSON")
+	f.BoolVar(&perShape, "per-shape", false, "time each shape's fastest kernel of a session, not its best overall")
 	return cmd
+}
+
+// shapeWinner is a node and the row counts at which it is a session's
+// fastest kernel.
+type shapeWinner struct {
+	node *search.Node
+	rows []int
+}
+
+// shapeWinners groups the shapes by their fastest node (Tree.BestAt), in
+// the order of the shapes; a shape no node was timed at goes to the best
+// node overall.
+func shapeWinners(tree *search.Tree, shapes []int) []shapeWinner {
+	var out []shapeWinner
+	for _, rows := range shapes {
+		n := tree.BestAt(rows)
+		if n == nil {
+			n = tree.Best()
+		}
+		i := slices.IndexFunc(out, func(w shapeWinner) bool { return w.node == n })
+		if i < 0 {
+			out = append(out, shapeWinner{node: n})
+			i = len(out) - 1
+		}
+		out[i].rows = append(out[i].rows, rows)
+	}
+	return out
 }
 
 func printBench(rows []benchRow) {

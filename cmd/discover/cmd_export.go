@@ -15,11 +15,12 @@ import (
 )
 
 func newExportCommand() *cobra.Command {
-	var output string
+	var output, nodeID string
 	cmd := &cobra.Command{
 		Use:   "export SESSION -o FILE",
 		Short: "Write the best kernel of a session as a standalone file with a manifest",
-		Long: `Write the best correct kernel of a session to FILE (.cl for OpenCL, .cu for
+		Long: `Write the best correct kernel of a session (or, with --node, another correct
+one, such as a shape's fastest from bench --per-shape) to FILE (.cl for OpenCL, .cu for
 CUDA; another extension is refused) with a provenance header comment (target,
 dims, dtype, device, per-shape speedup, session id, date) and defaults for the
 dims, and FILE.json, a manifest that lets any program run it without this
@@ -40,7 +41,13 @@ them into a launch, and the measured per-shape results.
 			if err != nil {
 				return err
 			}
-			m, err := export.Write(output, s, t, time.Now())
+			n := s.TreeData.Best()
+			if nodeID != "" {
+				if n = s.TreeData.Lookup(nodeID); n == nil {
+					return usagef("%s has no node %q", args[0], nodeID)
+				}
+			}
+			m, err := export.Write(output, s, t, n, time.Now())
 			if errors.Is(err, export.ErrExtension) {
 				return usageError{err}
 			}
@@ -52,6 +59,7 @@ them into a launch, and the measured per-shape results.
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "kernel file to write (.cl or .cu, by the session's dialect)")
+	cmd.Flags().StringVar(&nodeID, "node", "", "export this node instead of the best (a node id from the session)")
 	return cmd
 }
 
