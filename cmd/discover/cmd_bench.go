@@ -46,10 +46,11 @@ func newBenchCommand() *cobra.Command {
 		Long: `Time the best kernel of each session, or each exported kernel (with its FILE.json
 manifest beside it), against its target's seed on the current device, with the evaluator's full checks, and print per shape: median us,
 p10/p90, speedup vs the seed, GB/s and % of the measured copy bandwidth.
-With --per-shape, time for each shape the session's kernel with the largest
+With --per-shape, time for each shape a session's kernel with the largest
 speedup at that shape instead of its best overall (by reward, the geometric mean
 over shapes): the kernels a dispatch on the row count would run, as
-torch.compile compiles one kernel per static shape.
+torch.compile compiles one kernel per static shape (an exported file is one
+kernel, timed at every shape).
 With --targets (or no session), time the seeds alone (each against itself,
 which shows the timing noise).
 
