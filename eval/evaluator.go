@@ -218,8 +218,8 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 
 // TimedDistribution is what the timed inputs are drawn from. A kernel's
 // speed can depend on its inputs' values: on the H200 a swiglu runs 9-10%
-// slower at B=4096, and 25% at B=1, on large-magnitude inputs (exp
-// overflows in its silu) than on normal ones. Runs that timed different
+// slower at B=4096, and 25% at B=1, on large-magnitude inputs (where its
+// exp overflows) than on normal ones. Runs that timed different
 // distributions would disagree, so every run times the same one, the one
 // activations resemble.
 const TimedDistribution = target.Normal
