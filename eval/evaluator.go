@@ -88,10 +88,10 @@ func SeedSpec(t *target.Target, d device.Dialect) (kernel.Spec, error) {
 // Close releases the seed kernel and the buffers.
 func (e *Evaluator) Close() {
 	e.seed.kernel.Release()
-	for rows, b := range e.shapes {
+	for _, b := range e.shapes {
 		b.release()
-		delete(e.shapes, rows)
 	}
+	clear(e.shapes)
 }
 
 // FatalError means the device context is unusable after this candidate
@@ -203,7 +203,7 @@ func (e *Evaluator) evaluate(ctx context.Context, spec kernel.Spec, nonce uint64
 			return compiled, fail(Timeout, "cancelled: %v", err)
 		}
 		sr, samples, f := e.time(cand, lastDraw[i], firstDraw[i])
-		firstDraw[i], lastDraw[i] = nil, nil // let the large shape's buffers go
+		firstDraw[i], lastDraw[i] = nil, nil // let the large shape's host inputs and references go
 		if f != nil {
 			f.detail = fmt.Sprintf("%s=%d, timing: %s", e.target.RowVar, rows, f.detail)
 			return compiled, f
@@ -416,10 +416,23 @@ func (b *buffers) verify(t *target.Target, set int, d *draw, withInputs bool) *f
 		}
 		outs[i] = data[:b.outSizes[set*nOut+i]]
 	}
-	for i, buf := range b.inputs {
-		if !withInputs {
-			break
+	if withInputs {
+		if f := b.verifyInputs(t); f != nil {
+			return f
 		}
+	}
+	for i, tn := range t.Outputs {
+		if err := compare(tn, t.Tolerance, outs[i], d.ref[i], d.scales[i]); err != nil {
+			return fail(WrongResult, "%v", err)
+		}
+	}
+	return nil
+}
+
+// verifyInputs reads the inputs back: their guards intact, their payload
+// as last loaded.
+func (b *buffers) verifyInputs(t *target.Target) *failure {
+	for i, buf := range b.inputs {
 		data, err := b.read(buf)
 		if err != nil {
 			return launchFailure("read input", err)
@@ -430,11 +443,6 @@ func (b *buffers) verify(t *target.Target, set int, d *draw, withInputs bool) *f
 		}
 		if string(data[:payload]) != string(b.inBytes[i]) {
 			return fail(InputModified, "input %s changed during the launch", t.Inputs[i].Name)
-		}
-	}
-	for i, tn := range t.Outputs {
-		if err := compare(tn, t.Tolerance, outs[i], d.ref[i], d.scales[i]); err != nil {
-			return fail(WrongResult, "%v", err)
 		}
 	}
 	return nil

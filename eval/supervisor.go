@@ -189,8 +189,8 @@ const closeGrace = 10 * time.Second
 
 // Close stops the worker. It closes the request pipe and waits for the
 // worker to release its context and exit, rather than killing it: the
-// driver tears a killed process's context down after the fact, and on the
-// H200 the next worker's first timings ran 10-25% slow meanwhile.
+// driver tears a killed process's context down after the fact, while the
+// next worker may already be timing on the same GPU.
 func (s *Supervisor) Close() {
 	if s.w == nil {
 		return

@@ -258,14 +258,11 @@ func header(m *Manifest, manifestFile string) string {
 	line("%s: %s", m.Target, m.Description)
 	line("Exported by discover on %s from session %s (node %s, generator %s).", m.Provenance.ExportedAt, m.Provenance.SessionID, m.Provenance.NodeID, m.Provenance.Backend)
 	line("Tuned on: %s (%s %s).", m.Provenance.Device, m.Dialect, m.Provenance.Driver)
-	var dims, defs []string
-	for _, d := range m.Dims {
-		dims = append(dims, fmt.Sprintf("%s=%d", d.Name, d.Value))
-	}
+	var defs []string
 	for _, d := range m.Defines {
 		defs = append(defs, "-D"+d.Name+"="+d.Value)
 	}
-	line("Dims: %s; dtype %s. Compile with: %s %s", strings.Join(dims, " "), m.DType, strings.Join(m.Flags, " "), strings.Join(defs, " "))
+	line("Dims: %s; dtype %s. Compile with: %s %s", target.JoinDims(m.Dims, " "), m.DType, strings.Join(m.Flags, " "), strings.Join(defs, " "))
 	var args []string
 	for _, a := range m.Args {
 		args = append(args, a.Name)

@@ -86,7 +86,7 @@ func userPrompt(req Request) string {
 	}
 	tw.Flush()
 	fmt.Fprintf(&w, "%s = n_rows, passed at run time; tested at %s = %s.\n", t.RowVar, t.RowVar, joinInts(t.Shapes))
-	fmt.Fprintf(&w, "Compile-time defines: %s (passed as -D flags: use them as constants; do not #define them).\n", defineList(t))
+	fmt.Fprintf(&w, "Compile-time defines: %s (passed as -D flags: use them as constants; do not #define them).\n", target.JoinDims(t.Dims, ", "))
 	fmt.Fprintf(&w, "Tolerance: |out - ref| <= %g * max|ref| + %g * |ref| per element; integer outputs exact; NaN or Inf never passes.\n",
 		t.Tolerance.Atol, t.Tolerance.Rtol)
 
@@ -299,14 +299,6 @@ func formatGroup(g [3]int) string {
 		return "the seed's"
 	}
 	return fmt.Sprintf("%d, %d, %d", g[0], g[1], g[2])
-}
-
-func defineList(t *target.Target) string {
-	var out []string
-	for _, d := range t.Dims {
-		out = append(out, fmt.Sprintf("%s=%d", d.Name, d.Value))
-	}
-	return strings.Join(out, ", ")
 }
 
 func joinInts(v []int) string {

@@ -92,7 +92,7 @@ func Choose(c Config, info device.Info, p *pack.Pack) ([]Choice, error) {
 // match returns the fastest entry of p for target t at rows on this
 // device, or why there is none: the first check that no entry passed.
 func match(p *pack.Pack, t *target.Target, rows int, info device.Info) (*pack.Entry, string) {
-	dims := dimsString(t.Dims)
+	dims := target.JoinDims(t.Dims, " ")
 	checks := []struct {
 		ok   func(e pack.Entry) bool
 		fail func(left []pack.Entry) string
@@ -137,14 +137,6 @@ func match(p *pack.Pack, t *target.Target, rows int, info device.Info) (*pack.En
 		return 0
 	})
 	return &best, ""
-}
-
-func dimsString(dims []target.Dim) string {
-	var s []string
-	for _, d := range dims {
-		s = append(s, fmt.Sprintf("%s=%d", d.Name, d.Value))
-	}
-	return strings.Join(s, " ")
 }
 
 // packDevices lists the devices a pack has kernels for.

@@ -28,6 +28,7 @@ type Model struct {
 	weights []device.Buffer // in cfg.tensors() order
 	source  string          // where the weights came from
 	act     activations
+	actBufs []device.Buffer // every buffer of act, to release
 }
 
 // activations are one token's buffers (batch 1).
@@ -128,6 +129,7 @@ func (m *Model) allocActivations() error {
 			return fmt.Errorf("activations: %w", err)
 		}
 		*b.buf = buf
+		m.actBufs = append(m.actBufs, buf)
 	}
 	return nil
 }
@@ -143,15 +145,8 @@ func (m *Model) Close() {
 	for _, k := range m.own {
 		k.Release()
 	}
-	for _, b := range m.weights {
+	for _, b := range append(m.weights, m.actBufs...) {
 		b.Release()
-	}
-	a := m.act
-	for _, b := range []device.Buffer{a.tok, a.x, a.n1, a.n2, a.mixed, a.combined, a.router, a.weights, a.indices,
-		a.gate, a.up, a.act, a.experts, a.logits} {
-		if b != nil {
-			b.Release()
-		}
 	}
 }
 

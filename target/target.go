@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"discover/device"
 )
@@ -31,6 +32,15 @@ type Tensor struct {
 type Dim struct {
 	Name  string `json:"name"`
 	Value int    `json:"value"`
+}
+
+// JoinDims writes dims as NAME=value, separated by sep.
+func JoinDims(dims []Dim, sep string) string {
+	s := make([]string, len(dims))
+	for i, d := range dims {
+		s[i] = fmt.Sprintf("%s=%d", d.Name, d.Value)
+	}
+	return strings.Join(s, sep)
 }
 
 // Distribution names how correctness inputs are drawn.

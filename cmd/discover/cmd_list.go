@@ -49,11 +49,7 @@ func newListCommand() *cobra.Command {
 			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "TARGET\tKERNEL\tDIMS\tMODEL\tSEEDS")
 			for i, lt := range out {
-				var dims []string
-				for _, d := range target.All()[i].Dims {
-					dims = append(dims, fmt.Sprintf("%s=%d", d.Name, d.Value))
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", lt.Name, lt.Kernel, strings.Join(dims, " "), lt.Model, strings.Join(lt.Dialects, ","))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", lt.Name, lt.Kernel, target.JoinDims(target.All()[i].Dims, " "), lt.Model, strings.Join(lt.Dialects, ","))
 			}
 			return w.Flush()
 		},

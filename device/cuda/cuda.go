@@ -227,6 +227,34 @@ func (d *cudaDevice) timed(queue func() error) (time.Duration, error) {
 	return time.Duration(float64(ms) * float64(time.Millisecond)), nil
 }
 
+// captureGraph records the launches that record queues on the stream into
+// an executable graph. It runs on the driver thread.
+func (d *cudaDevice) captureGraph(record func() error) (graph, error) {
+	c, s := d.drv, d.stream
+	if r := c.cuStreamBeginCapture(s, captureModeThreadLocal); r != cuSuccess {
+		return graph{}, c.fail("cuStreamBeginCapture", r)
+	}
+	launchErr := record()
+	// The capture must end even after a refused launch, or the stream
+	// stays in capture mode.
+	var g graph
+	r := c.cuStreamEndCapture(s, &g.graph)
+	if launchErr != nil || r != cuSuccess {
+		if g.graph != 0 {
+			c.cuGraphDestroy(g.graph)
+		}
+		if launchErr != nil {
+			return graph{}, launchErr
+		}
+		return graph{}, c.fail("cuStreamEndCapture", r)
+	}
+	if r := c.cuGraphInstantiate(&g.exec, g.graph, 0); r != cuSuccess {
+		c.cuGraphDestroy(g.graph)
+		return graph{}, c.launchError("cuGraphInstantiateWithFlags", r, false)
+	}
+	return g, nil
+}
+
 // sync waits for the stream; an error there comes from launched work.
 func (d *cudaDevice) sync() error {
 	if r := d.drv.cuStreamSynchronize(d.stream); r != cuSuccess {

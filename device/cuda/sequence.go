@@ -7,34 +7,6 @@ import (
 	"discover/device"
 )
 
-// captureGraph records the launches that record queues on the stream into
-// an executable graph. It runs on the driver thread.
-func (d *cudaDevice) captureGraph(record func() error) (graph, error) {
-	c, s := d.drv, d.stream
-	if r := c.cuStreamBeginCapture(s, captureModeThreadLocal); r != cuSuccess {
-		return graph{}, c.fail("cuStreamBeginCapture", r)
-	}
-	launchErr := record()
-	// The capture must end even after a refused launch, or the stream
-	// stays in capture mode.
-	var g graph
-	r := c.cuStreamEndCapture(s, &g.graph)
-	if launchErr != nil || r != cuSuccess {
-		if g.graph != 0 {
-			c.cuGraphDestroy(g.graph)
-		}
-		if launchErr != nil {
-			return graph{}, launchErr
-		}
-		return graph{}, c.fail("cuStreamEndCapture", r)
-	}
-	if r := c.cuGraphInstantiate(&g.exec, g.graph, 0); r != cuSuccess {
-		c.cuGraphDestroy(g.graph)
-		return graph{}, c.launchError("cuGraphInstantiateWithFlags", r, false)
-	}
-	return g, nil
-}
-
 // sequence is the steps captured in one CUDA graph. The graph's kernel
 // nodes hold copies of the arguments, so nothing stays pinned.
 type sequence struct {
