@@ -12,6 +12,12 @@ the export manifest is shown to be enough to run a kernel without discover.
 With --rows-from BENCH.json (the output of `discover bench --per-shape
 --json`), each kernel is timed only at the shapes where that bench row
 names its node: the per-shape winners exported with `discover export --node`.
+With --rounds N, each shape is timed in N rounds, each on fresh inputs at a
+new address, every kernel and torch.compile once per round in rotating
+order; the row gives medians over rounds and each round's times and
+kernel/torch.compile ratio (kernel_us_rounds, compile_us_rounds,
+ratio_rounds). --rep MS is the time each do_bench_cudagraph call aims for
+(default 200; it replays its graph ten times).
 
 Each row: target, rows, kernel_us, eager_us, compile_us, max_err (the
 largest |kernel - torch| over |torch|'s largest value, per output).
@@ -128,6 +134,28 @@ def max_err(got, want):
     return float((got - want).abs().max() / want.abs().max().clamp_min(1e-30))
 
 
+def place(args, rnd):
+    """The same values at a new address each round: input placement can move
+    a memory-bound kernel's time by a few percent, so a comparison made at one
+    placement only can favour either side."""
+    off = rnd * ((1 << 20) + 4096) // 4  # floats: 1 MiB + 4 KiB more each round
+    out = []
+    for a in args:
+        if torch.is_tensor(a) and a.dim() > 0:
+            buf = torch.empty(a.numel() + off, device=a.device, dtype=a.dtype)
+            v = buf[off:off + a.numel()].view(a.shape)
+            v.copy_(a)
+            v.keep = buf
+            a = v
+        out.append(a)
+    return tuple(out)
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
 def main():
     argv = sys.argv[1:]
     only = None  # (target, node) -> the rows to time
@@ -137,35 +165,69 @@ def main():
         for r in json.load(open(argv[i + 1])):
             only.setdefault((r["target"], r["kernel"]), []).append(r["rows"])
         del argv[i:i + 2]
+    rounds, rep = 1, 200
+    for flag in ("--rounds", "--rep"):
+        if flag in argv:
+            i = argv.index(flag)
+            if flag == "--rounds":
+                rounds = int(argv[i + 1])
+            else:
+                rep = int(argv[i + 1])
+            del argv[i:i + 2]
     targets = {t["name"]: t for t in json.load(open(argv[0]))}
     torch.zeros(1, device="cuda")  # PyTorch's context is current from here on
-    torch_us = {}  # (target, rows) -> (eager_us, compile_us), timed once
-    rows_out = []
+    # Every (target, rows) with the kernels to time there, in file order.
+    groups = {}
     for path in argv[1:]:
         k = Kernel(path)
         t = targets[k.m["target"]]
         for rows in t["shapes"]:
-            if only is not None and rows not in only.get((t["name"], k.m["provenance"]["node_id"]), []):
-                continue
+            if only is None or rows in only.get((t["name"], k.m["provenance"]["node_id"]), []):
+                groups.setdefault((t["name"], rows), []).append((path, k))
+    rows_out = []
+    for (name, rows), kernels in groups.items():
+        t = targets[name]
+        fn, args = make(t, rows)
+        compiled = torch.compile(fn, dynamic=False)
+        eager_us = None
+        kernel_us = {path: [] for path, _ in kernels}
+        errs = {path: [] for path, _ in kernels}
+        compile_us = []
+        # Rounds at different input placements (and fresh values); each
+        # round times every kernel and torch.compile, starting at a
+        # different one, so drift and placement hit all alike.
+        for rnd in range(rounds):
             fn, args = make(t, rows)
-            inputs = [a.reshape(-1).contiguous() for a in args if torch.is_tensor(a)]
-            outputs = k.outputs(rows)
-            launch = k.launcher(rows, inputs, outputs)
-            launch()
-            torch.cuda.synchronize()
+            args = place(args, rnd)
             want = fn(*args)
             want = list(want) if isinstance(want, tuple) else [want]
-            errs = [max_err(g, w) for g, w in zip(outputs, want)]
-            kernel_us = triton.testing.do_bench_cudagraph(launch, rep=200) * 1e3
-            if (t["name"], rows) not in torch_us:
-                compiled = torch.compile(fn, dynamic=False)
-                compiled(*args)
-                torch_us[t["name"], rows] = (triton.testing.do_bench_cudagraph(lambda: fn(*args), rep=200) * 1e3,
-                                             triton.testing.do_bench_cudagraph(lambda: compiled(*args), rep=200) * 1e3)
-            eager_us, compile_us = torch_us[t["name"], rows]
-            row = {"target": t["name"], "rows": rows, "kernel": os.path.basename(path), "node": k.m["provenance"]["node_id"],
-                   "kernel_us": kernel_us,
-                   "eager_us": eager_us, "compile_us": compile_us, "max_err": errs}
+            timers = []
+            for path, k in kernels:
+                inputs = [a.reshape(-1) for a in args if torch.is_tensor(a)]
+                outputs = k.outputs(rows)
+                launch = k.launcher(rows, inputs, outputs)
+                launch()
+                torch.cuda.synchronize()
+                errs[path].append([max_err(g, w) for g, w in zip(outputs, want)])
+                timers.append((kernel_us[path], launch))
+            compiled(*args)
+            timers.append((compile_us, lambda: compiled(*args)))
+            shift = rnd % len(timers)
+            for times, f in timers[shift:] + timers[:shift]:
+                times.append(triton.testing.do_bench_cudagraph(f, rep=rep) * 1e3)
+            if eager_us is None:
+                eager_us = triton.testing.do_bench_cudagraph(lambda: fn(*args), rep=rep) * 1e3
+            print("%s B=%d round %d of %d: torch.compile %.2f us, kernels %s" % (
+                name, rows, rnd + 1, rounds, compile_us[-1], " ".join("%.2f" % kernel_us[p][-1] for p, _ in kernels)),
+                file=sys.stderr, flush=True)
+        for path, k in kernels:
+            ks = kernel_us[path]
+            row = {"target": name, "rows": rows, "kernel": os.path.basename(path), "node": k.m["provenance"]["node_id"],
+                   "kernel_us": median(ks), "eager_us": eager_us, "compile_us": median(compile_us),
+                   "max_err": [max(e) for e in zip(*errs[path])]}
+            if rounds > 1:
+                row.update(kernel_us_rounds=ks, compile_us_rounds=compile_us,
+                           ratio_rounds=[a / b for a, b in zip(ks, compile_us)])
             print(json.dumps(row), file=sys.stderr, flush=True)
             rows_out.append(row)
     json.dump(rows_out, sys.stdout, indent=1)

@@ -435,7 +435,18 @@ func widest(n, w int) int {
 var rmsnormFamily = &family{
 	knobs: []knob{knobTPR, knobRPB, knobVec, knobCache, knobUnroll, knobReduce, knobRowHint},
 	defaults: func(s *space) point {
-		return point{"tpr": "128", "rpb": "1", "vec": strconv.Itoa(widest(s.dim("D"), 4)), "cache": "regs",
+		d := s.dim("D")
+		vec := widest(d, 4)
+		tpr := 128
+		if s.dialect == device.CUDA {
+			// A block per row, each thread holding two vectors: few
+			// registers (full occupancy) and all of a row's loads in
+			// flight at once. On the H200 this was the best point of every
+			// rmsnorm search that reached it (run 6d: 512 at D=4096, 256 at
+			// D=2048); start there rather than hope ten steps reach it.
+			tpr = min(max(d/(2*vec), minTPB), s.maxTPB)
+		}
+		return point{"tpr": strconv.Itoa(tpr), "rpb": "1", "vec": strconv.Itoa(vec), "cache": "regs",
 			"unroll": "1", "reduce": s.defaultReduce(), "hint": "none"}
 	},
 	canon: func(s *space, p point) {

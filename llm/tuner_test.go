@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -135,6 +137,27 @@ func TestTunerOtherDims(t *testing.T) {
 			if len(s.neighbours(p)) == 0 {
 				t.Errorf("%s %v %s: start %s has no neighbours", tc.target, tc.dims, d, s.format(p))
 			}
+		}
+	}
+}
+
+// TestTunerRMSNormStart checks where rmsnorm searches start: on CUDA a
+// block per row with two vectors per thread (the H200's best, run 6d and
+// the sweep of run 7e), on OpenCL 128 work-items per row.
+func TestTunerRMSNormStart(t *testing.T) {
+	for _, tc := range []struct {
+		target string
+		d      device.Dialect
+		want   string
+	}{
+		{"rmsnorm", device.CUDA, "tpr=512 rpb=1 vec=4 cache=regs"},
+		{"glm_rmsnorm", device.CUDA, "tpr=256 rpb=1 vec=4 cache=regs"},
+		{"rmsnorm", device.OpenCL, "tpr=128 rpb=1 vec=4 cache=regs"},
+	} {
+		tg, _ := target.Lookup(tc.target)
+		s := newTestSpace(t, tg, tc.d)
+		if p, _ := s.start(); !strings.HasPrefix(s.format(p), tc.want) {
+			t.Errorf("%s on %s starts at %s, want %s ...", tc.target, tc.d, s.format(p), tc.want)
 		}
 	}
 }
@@ -386,11 +409,15 @@ func TestTunerKernelsCorrectOnOpenCL(t *testing.T) {
 // target in DISCOVER_TUNER_SWEEP (comma-separated names) on
 // DISCOVER_TUNER_DEVICE (auto, cuda or opencl; default auto), with the
 // evaluator's default options, and logs the points ranked by reward. With
-// DISCOVER_TUNER_SWEEP_OUT=FILE it also writes every result as TSV;
-// DISCOVER_TUNER_SWEEP_SHARD=i/n evaluates only every n-th point from the
-// i-th, to split a large space (about a second a point on a GPU) over
-// several runs whose TSVs are then merged. On a machine without Go, build
-// the test binary here and carry it:
+// DISCOVER_TUNER_SWEEP_OUT=FILE it also writes every result as TSV, a line
+// per point as soon as it is evaluated, so a run stopped early keeps what
+// it measured; DISCOVER_TUNER_SWEEP_SHARD=i/n evaluates only every n-th
+// point from the i-th, to split a large space (about a second a point on a
+// GPU) over several runs whose TSVs are then merged, and
+// DISCOVER_TUNER_SWEEP_MATCH=REGEXP only the points whose knobs (as
+// "tpr=512 rpb=1 ...") match. Points are evaluated in a random order
+// (seeded by the shard), so a stopped run leaves a uniform sample. On a
+// machine without Go, build the test binary here and carry it:
 //
 //	CGO_ENABLED=0 go test -c -o tuner.test ./llm
 //	DISCOVER_TUNER_SWEEP=rmsnorm ./tuner.test -test.run TestTunerSweep -test.v -test.timeout 0
@@ -406,35 +433,39 @@ func TestTunerSweep(t *testing.T) {
 			t.Fatalf("DISCOVER_TUNER_SWEEP_SHARD=%q: want i/n with 0 <= i < n", v)
 		}
 	}
-	var tsv strings.Builder
-	tsv.WriteString("target\trank\tknobs\tcorrect\tfailure\treward\tspeedup\tshape_median_us\n")
+	match, err := regexp.Compile(os.Getenv("DISCOVER_TUNER_SWEEP_MATCH"))
+	if err != nil {
+		t.Fatalf("DISCOVER_TUNER_SWEEP_MATCH: %v", err)
+	}
+	tsv := io.Discard
+	if out := os.Getenv("DISCOVER_TUNER_SWEEP_OUT"); out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		tsv = f
+		fmt.Fprintf(tsv, "target\tknobs\tcorrect\tfailure\treward\tspeedup\tshape_median_us\n")
+	}
 	for _, name := range strings.Split(names, ",") {
 		tg, ok := target.Lookup(name)
 		if !ok {
 			t.Fatalf("unknown target %q", name)
 		}
-		rows, def := sweep(t, devName, tg, shard, shards)
+		rows, def := sweep(t, devName, tg, shard, shards, match, func(r sweepRow) {
+			fmt.Fprintf(tsv, "%s\t%s\t%v\t%s\t%.4f\t%.4f\t%s\n", tg.Name, r.knobs, r.res.Correct,
+				r.res.Failure, r.res.Reward, r.res.Speedup, strings.Join(r.medians(), ","))
+		})
 		slices.SortStableFunc(rows, func(a, b sweepRow) int { return cmp.Compare(b.res.Reward, a.res.Reward) })
 		t.Logf("%s: %d points; ranked by reward (geometric mean of the speedups over %v):", tg.Name, len(rows), tg.Shapes)
 		for i, r := range rows {
-			var us []string
-			for _, sh := range r.res.Shapes {
-				us = append(us, fmt.Sprintf("%.2f", sh.MedianUs))
-			}
 			status := "ok"
 			if !r.res.Correct {
 				status = fmt.Sprintf("%s (%s)", r.res.Failure, r.res.Detail)
 			}
-			fmt.Fprintf(&tsv, "%s\t%d\t%s\t%v\t%s\t%.4f\t%.4f\t%s\n", tg.Name, i+1, r.knobs, r.res.Correct,
-				r.res.Failure, r.res.Reward, r.res.Speedup, strings.Join(us, ","))
 			if i < 20 || r.knobs == def || !r.res.Correct {
-				t.Logf("%4d  %-60s reward %.3f  us %v  %s", i+1, r.knobs, r.res.Reward, us, status)
+				t.Logf("%4d  %-60s reward %.3f  us %v  %s", i+1, r.knobs, r.res.Reward, r.medians(), status)
 			}
-		}
-	}
-	if out := os.Getenv("DISCOVER_TUNER_SWEEP_OUT"); out != "" {
-		if err := os.WriteFile(out, []byte(tsv.String()), 0o644); err != nil {
-			t.Fatal(err)
 		}
 	}
 }
@@ -444,10 +475,20 @@ type sweepRow struct {
 	res   eval.Result
 }
 
-// sweep evaluates every shards-th point of tg's space from the shard-th,
-// and returns them with the default point's knobs. A sticky device fault
-// fails that point and reopens the device.
-func sweep(t *testing.T, devName string, tg *target.Target, shard, shards int) ([]sweepRow, string) {
+// medians are the row's median times per shape, in microseconds.
+func (r sweepRow) medians() []string {
+	var us []string
+	for _, sh := range r.res.Shapes {
+		us = append(us, fmt.Sprintf("%.2f", sh.MedianUs))
+	}
+	return us
+}
+
+// sweep evaluates every shards-th point of tg's space from the shard-th
+// whose knobs match, handing each result to done as it comes, and returns
+// them with the default point's knobs. A sticky device fault fails that
+// point and reopens the device.
+func sweep(t *testing.T, devName string, tg *target.Target, shard, shards int, match *regexp.Regexp, done func(sweepRow)) ([]sweepRow, string) {
 	ctx := context.Background()
 	var dev device.Device
 	var ev *eval.Evaluator
@@ -473,11 +514,16 @@ func sweep(t *testing.T, devName string, tg *target.Target, shard, shards int) (
 	def, _ := s.start()
 	var points []point
 	for i, p := range s.all() {
-		if i%shards == shard {
+		if i%shards == shard && match.MatchString(s.format(p)) {
 			points = append(points, p)
 		}
 	}
-	t.Logf("%s on %s: sweeping %d points (shard %d/%d)", tg.Name, dev.Info().Name, len(points), shard, shards)
+	// In random order, so that a run stopped early has sampled the whole
+	// space rather than its first knob values.
+	rand.New(rand.NewPCG(uint64(shard), uint64(shards))).Shuffle(len(points), func(i, j int) {
+		points[i], points[j] = points[j], points[i]
+	})
+	t.Logf("%s on %s: sweeping %d points (shard %d/%d, knobs matching %q)", tg.Name, dev.Info().Name, len(points), shard, shards, match)
 	var rows []sweepRow
 	for i, p := range points {
 		v, err := s.render(p)
@@ -493,6 +539,7 @@ func sweep(t *testing.T, devName string, tg *target.Target, shard, shards int) (
 			open()
 		}
 		rows = append(rows, sweepRow{s.format(p), res})
+		done(rows[len(rows)-1])
 		if (i+1)%50 == 0 {
 			t.Logf("%s: %d of %d evaluated", tg.Name, i+1, len(points))
 		}
