@@ -24,10 +24,12 @@ largest |kernel - torch| over |torch|'s largest value, per output).
 NVRTC and the driver are loaded with ctypes; the kernel runs in PyTorch's
 context and on its current stream, so CUDA graph capture records it.
 """
+import argparse
 import ctypes
 import glob
 import json
 import os
+import statistics
 import sys
 
 import torch
@@ -151,34 +153,24 @@ def place(args, rnd):
     return tuple(out)
 
 
-def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
-
-
 def main():
-    argv = sys.argv[1:]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("targets", help="the output of `discover list --json`")
+    ap.add_argument("kernels", nargs="+", help="exported .cu files (each beside its .cu.json manifest)")
+    ap.add_argument("--rows-from", help="`discover bench --per-shape --json` output: time each kernel where it won")
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--rep", type=int, default=200, help="ms each do_bench_cudagraph call aims for")
+    opts = ap.parse_intermixed_args()
     only = None  # (target, node) -> the rows to time
-    if "--rows-from" in argv:
-        i = argv.index("--rows-from")
+    if opts.rows_from:
         only = {}
-        for r in json.load(open(argv[i + 1])):
+        for r in json.load(open(opts.rows_from)):
             only.setdefault((r["target"], r["kernel"]), []).append(r["rows"])
-        del argv[i:i + 2]
-    rounds, rep = 1, 200
-    for flag in ("--rounds", "--rep"):
-        if flag in argv:
-            i = argv.index(flag)
-            if flag == "--rounds":
-                rounds = int(argv[i + 1])
-            else:
-                rep = int(argv[i + 1])
-            del argv[i:i + 2]
-    targets = {t["name"]: t for t in json.load(open(argv[0]))}
+    targets = {t["name"]: t for t in json.load(open(opts.targets))}
     torch.zeros(1, device="cuda")  # PyTorch's context is current from here on
     # Every (target, rows) with the kernels to time there, in file order.
     groups = {}
-    for path in argv[1:]:
+    for path in opts.kernels:
         k = Kernel(path)
         t = targets[k.m["target"]]
         for rows in t["shapes"]:
@@ -187,45 +179,45 @@ def main():
     rows_out = []
     for (name, rows), kernels in groups.items():
         t = targets[name]
-        fn, args = make(t, rows)
-        compiled = torch.compile(fn, dynamic=False)
-        eager_us = None
+        compiled, eager_us = None, None
         kernel_us = {path: [] for path, _ in kernels}
         errs = {path: [] for path, _ in kernels}
         compile_us = []
         # Rounds at different input placements (and fresh values); each
         # round times every kernel and torch.compile, starting at a
         # different one, so drift and placement hit all alike.
-        for rnd in range(rounds):
+        for rnd in range(opts.rounds):
             fn, args = make(t, rows)
             args = place(args, rnd)
             want = fn(*args)
             want = list(want) if isinstance(want, tuple) else [want]
+            inputs = [x.reshape(-1) for x in args if torch.is_tensor(x)]
             timers = []
             for path, k in kernels:
-                inputs = [a.reshape(-1) for a in args if torch.is_tensor(a)]
                 outputs = k.outputs(rows)
                 launch = k.launcher(rows, inputs, outputs)
                 launch()
                 torch.cuda.synchronize()
                 errs[path].append([max_err(g, w) for g, w in zip(outputs, want)])
                 timers.append((kernel_us[path], launch))
+            if compiled is None:
+                compiled = torch.compile(fn, dynamic=False)
             compiled(*args)
             timers.append((compile_us, lambda: compiled(*args)))
             shift = rnd % len(timers)
             for times, f in timers[shift:] + timers[:shift]:
-                times.append(triton.testing.do_bench_cudagraph(f, rep=rep) * 1e3)
+                times.append(triton.testing.do_bench_cudagraph(f, rep=opts.rep) * 1e3)
             if eager_us is None:
-                eager_us = triton.testing.do_bench_cudagraph(lambda: fn(*args), rep=rep) * 1e3
+                eager_us = triton.testing.do_bench_cudagraph(lambda: fn(*args), rep=opts.rep) * 1e3
             print("%s B=%d round %d of %d: torch.compile %.2f us, kernels %s" % (
-                name, rows, rnd + 1, rounds, compile_us[-1], " ".join("%.2f" % kernel_us[p][-1] for p, _ in kernels)),
+                name, rows, rnd + 1, opts.rounds, compile_us[-1], " ".join("%.2f" % kernel_us[p][-1] for p, _ in kernels)),
                 file=sys.stderr, flush=True)
         for path, k in kernels:
             ks = kernel_us[path]
             row = {"target": name, "rows": rows, "kernel": os.path.basename(path), "node": k.m["provenance"]["node_id"],
-                   "kernel_us": median(ks), "eager_us": eager_us, "compile_us": median(compile_us),
+                   "kernel_us": statistics.median(ks), "eager_us": eager_us, "compile_us": statistics.median(compile_us),
                    "max_err": [max(e) for e in zip(*errs[path])]}
-            if rounds > 1:
+            if opts.rounds > 1:
                 row.update(kernel_us_rounds=ks, compile_us_rounds=compile_us,
                            ratio_rounds=[a / b for a, b in zip(ks, compile_us)])
             print(json.dumps(row), file=sys.stderr, flush=True)
